@@ -1,0 +1,102 @@
+"""Cross-field checks: values Keras would only reject late, or never.
+
+Each check is a small function with a one-line docstring; `run_checks` runs them all on a spec
+whose structure already passed `dlkit._schema`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dlkit._schema import Problems, is_int, is_number, key_path
+
+SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
+EARLY_STOPPING_MODES = ("auto", "min", "max")
+
+
+def walk_layers(spec: dict) -> Iterator[tuple[dict, str]]:
+    """Yields every well-formed layer mapping with its path, nested wrapper layers included."""
+    model = spec.get("model")
+    layers = model.get("layers") if isinstance(model, dict) else None
+    for index, layer in enumerate(layers if isinstance(layers, list) else []):
+        if isinstance(layer, dict):
+            yield from _walk_layer(layer, key_path("model.layers", index))
+
+
+def _walk_layer(layer: dict, path: str) -> Iterator[tuple[dict, str]]:
+    yield layer, path
+    for key in ("layer", "backward_layer"):
+        if isinstance(layer.get(key), dict):
+            yield from _walk_layer(layer[key], key_path(path, key))
+
+
+def check_dropout_rates(spec: dict, problems: Problems) -> None:
+    """Dropout rates lie in [0, 1): a rate of 1 drops everything and the network learns nothing."""
+    for layer, path in walk_layers(spec):
+        keys = ["dropout", "recurrent_dropout"]
+        if "Dropout" in str(layer.get("type")):
+            keys.append("rate")
+        for key in keys:
+            if key in layer and not (is_number(layer[key]) and 0 <= layer[key] < 1):
+                problems.add(key_path(path, key), "a dropout rate is a number in [0, 1), "
+                             f"received {layer[key]!r}")
+
+
+def check_batch_norm_momentum(spec: dict, problems: Problems) -> None:
+    """Batch-normalization momentum lies in [0, 1]; Keras accepts anything."""
+    for layer, path in walk_layers(spec):
+        if "Normalization" in str(layer.get("type")) and "momentum" in layer:
+            momentum = layer["momentum"]
+            if not (is_number(momentum) and 0 <= momentum <= 1):
+                problems.add(key_path(path, "momentum"), "batch-normalization momentum is a "
+                             f"number in [0, 1] (0.99 is usual), received {momentum!r}")
+
+
+def check_early_stopping(spec: dict, problems: Problems) -> None:
+    """Early stopping's mode is auto, min or max; patience is a count of epochs."""
+    callbacks = spec.get("callbacks")
+    settings = callbacks.get("early_stopping") if isinstance(callbacks, dict) else None
+    if not isinstance(settings, dict):
+        return
+    mode = settings.get("mode", "auto")
+    if mode not in EARLY_STOPPING_MODES:
+        problems.add("callbacks.early_stopping.mode", "expected one of auto, min, max (Keras "
+                     f"would quietly fall back to auto), received {mode!r}")
+    patience = settings.get("patience", 0)
+    if not (is_int(patience) and patience >= 0):
+        problems.add("callbacks.early_stopping.patience", "expected a whole number of epochs "
+                     f">= 0, received {patience!r}")
+
+
+def symmetric_initializer_warnings(spec: dict) -> list[tuple[str, str]]:
+    """Layers of several units whose kernel starts constant: every unit would learn the same."""
+    found = []
+    for layer, path in walk_layers(spec):
+        width = layer.get("units", layer.get("filters"))
+        for key in ("kernel_initializer", "recurrent_initializer"):
+            name = _component_name(layer.get(key))
+            if name and name.lower() in SYMMETRIC_INITIALIZERS and is_int(width) and width > 1:
+                found.append((key_path(path, key), f"'{name}' gives all {width} units the same "
+                              "starting weights, so they receive the same gradients and learn "
+                              "the same thing (symmetric neurons); use glorot_uniform or "
+                              "he_normal"))
+    return found
+
+
+def _component_name(value: Any) -> str | None:
+    name = value.get("type") if isinstance(value, dict) else value
+    return name if isinstance(name, str) else None
+
+
+CHECKS: tuple[Callable[[dict, Problems], None], ...] = (
+    check_dropout_rates,
+    check_batch_norm_momentum,
+    check_early_stopping,
+)
+
+
+def run_checks(spec: dict, problems: Problems) -> None:
+    """Runs every cross-field check, recording problems."""
+    for check in CHECKS:
+        check(spec, problems)

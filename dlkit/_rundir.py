@@ -1,0 +1,91 @@
+"""The run directory: where it goes, and writing into it without leaving torn files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dlkit._errors import Problem, SpecError
+
+LOGDIR_VARIABLE = "DLKIT_LOGDIR"
+STATUS_FILE = "run.json"
+
+
+def log_root(logdir: str | os.PathLike[str] | None = None) -> Path:
+    """The log root: `logdir`, else ``$DLKIT_LOGDIR``, else ``logs``."""
+    return Path(logdir or os.environ.get(LOGDIR_VARIABLE) or "logs")
+
+
+def new_run_path(root: Path, name: str) -> Path:
+    """``<root>/<name>/<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3``... if taken); not yet created.
+
+    Raises:
+        SpecError: the run name would put the run outside the log root.
+    """
+    base = run_name_dir(root, name)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path, count = base / stamp, 1
+    while path.exists():
+        count += 1
+        path = base / f"{stamp}-{count}"
+    return path
+
+
+def run_name_dir(root: Path, name: str) -> Path:
+    """``<root>/<name>``, refusing any name that resolves outside the root (``..``, symlinks)."""
+    candidate = root / name
+    inside = Path(os.path.realpath(root))
+    resolved = Path(os.path.realpath(candidate))
+    if not name or Path(name).is_absolute() or inside not in (resolved, *resolved.parents) \
+            or resolved == inside:
+        raise SpecError(Problem("name", f"run name {name!r} would write outside the log root "
+                                f"{root}; use letters, digits, '.', '_' and '-' only"))
+    return candidate
+
+
+def create_run_dir(root: Path, name: str) -> Path:
+    """Creates and returns a new run directory, marked as running."""
+    for _ in range(100):
+        path = new_run_path(root, name)
+        try:
+            path.mkdir(parents=True)
+        except FileExistsError:  # another run took this second; try the next name
+            continue
+        return path
+    raise OSError(f"could not create a new run directory under {root / name}")
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Calls ``write(tmp)`` on a temporary file beside `path`, then renames it into place.
+
+    A reader never sees a half-written `path`: either the old file or the complete new one.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def mark(run_dir: Path, status: str, **details: Any) -> None:
+    """Records the run's state in ``run.json``: running, finished or failed."""
+    file = run_dir / STATUS_FILE
+    current = json.loads(file.read_text()) if file.exists() else {}
+    current.update(details, status=status, updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    write_json_atomic(file, current)
