@@ -12,6 +12,7 @@ from typing import Any
 
 from dlkit._errors import Problem, did_you_mean
 
+DATA_SOURCES = ("digits", "moons", "spirals", "sine", "npz", "csv")
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -162,9 +163,16 @@ def _data(value: object, problems: Problems) -> dict | None:
         return value  # type: ignore[return-value]
     check_keys(data, DATA_KEYS, "data", problems)
     data = {"validation_split": 0.2, **data}
-    if not isinstance(data.get("source"), str) or not data.get("source"):
-        problems.add("data.source", "name a data source: digits, moons, spirals, sine, npz, csv "
-                     f"or keras:<dataset>; received {data.get('source')!r}")
+    source = data.get("source")
+    if not (source in DATA_SOURCES or (isinstance(source, str) and source.startswith("keras:")
+                                       and len(source) > 6)):
+        problems.add("data.source", f"unknown data source {source!r}"
+                     f"{did_you_mean(source, DATA_SOURCES)}; expected one of "
+                     f"{', '.join(DATA_SOURCES)} or keras:<dataset> (e.g. keras:mnist)")
+    elif source in ("npz", "csv") and not isinstance(data.get("path"), str):
+        problems.add("data.path", f"source {source} needs a path to its .{source} file")
+    if source == "csv" and not isinstance(data.get("target"), str):
+        problems.add("data.target", "a csv source needs its target column, like target: label")
     split = data["validation_split"]
     if split is not None and not (is_number(split) and 0 < split < 1):
         problems.add("data.validation_split", "expected a fraction strictly between 0 and 1 (or "
