@@ -10,17 +10,20 @@ reported at once.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Iterable
+import random
+from collections.abc import Iterable, Iterator
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 import keras
+import numpy as np
 
 from dlkit._compat import registry_names
 from dlkit._errors import did_you_mean
-from dlkit._schema import Problems, key_path
+from dlkit._schema import Problems, check_component, key_path
 
 # Names that run arbitrary Python code, which a spec never does.
 REFUSED_LAYERS = {
@@ -78,6 +81,22 @@ def accepted_arguments(cls: type) -> list[str]:
                 if parameter.name not in names:
                     names.append(parameter.name)
     return names
+
+
+@contextlib.contextmanager
+def random_state_kept() -> Iterator[None]:
+    """Restores Python's and NumPy's global random state on exit.
+
+    Keras draws a seed from Python's `random` whenever it creates an unseeded initializer or
+    dropout layer, so merely looking a name up would shift every later draw: a model built
+    after validation would not start from the weights that the same seed gives by hand.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def first_line(exc: BaseException) -> str:
@@ -154,17 +173,17 @@ class Resolver:
 
     def activation(self, value: Any, path: str) -> Any:
         """A name (``relu``), an activation layer name, or ``{type: LeakyReLU, **kwargs}``."""
-        name, kwargs = (value["type"], _kwargs(value)) if isinstance(value, dict) else (value, {})
-        if not isinstance(name, str):
-            self.problems.add(path, f"an activation is a name or {{type: Name}}, received {name!r}")
+        if not check_component(value, path, self.problems, what="activation"):
             return None
+        name, kwargs = (value["type"], _kwargs(value)) if isinstance(value, dict) else (value, {})
         if name in layer_classes() and ".activations." in layer_classes()[name].__module__:
             cls = layer_classes()[name]
             if not self._check_arguments(cls, kwargs, path, what=f"{name} activation"):
                 return None
             return self._construct(cls, kwargs, path)
         try:
-            keras.activations.get(name)
+            with random_state_kept():
+                keras.activations.get(name)
         except (ValueError, TypeError):
             known = [*registry_names(keras.activations), *activation_layer_names()]
             self.problems.add(path, f"unknown activation '{name}'{did_you_mean(name, known)}")
@@ -204,7 +223,7 @@ class Resolver:
                 return None
             value = {**value, "learning_rate": rate}
         optimizer = self.component(keras.optimizers, value, path, what="optimizer")
-        if isinstance(optimizer, str):  # a name: Keras builds it with its defaults
+        if isinstance(optimizer, str):  # a name: built as model.compile would build it
             return keras.optimizers.get(optimizer)
         return optimizer
 
@@ -230,23 +249,26 @@ class Resolver:
         A plain name is returned as it is (after checking that Keras knows it), so that Keras
         sees exactly what a hand-written script would pass; a mapping becomes an instance.
         """
-        name = value["type"] if isinstance(value, dict) else value
-        if not isinstance(name, str):
-            self.problems.add(path, f"a {what} is a name or {{type: Name}}, received {name!r}")
+        if not check_component(value, path, self.problems, what=what):
             return None
-        try:
-            found = module.get(name)
-        except (ValueError, TypeError):
-            found = None
+        name = value["type"] if isinstance(value, dict) else value
+        exported = getattr(module, name, None)
+        if isinstance(value, dict) and inspect.isclass(exported):
+            found = exported  # a class, built below with the spec's arguments
+        else:
+            try:
+                with random_state_kept():
+                    found = module.get(name)
+            except Exception:  # noqa: BLE001 - Keras raises several kinds for unknown names
+                found = None
         if found is None:
             self.problems.add(path, f"unknown {what} '{name}'{_hint(name, registry_names(module))}")
             return None
         if not isinstance(value, dict):
             return name
-        cls = getattr(module, name, None)
-        cls = cls if inspect.isclass(cls) else (found if inspect.isclass(found) else type(found))
+        cls = found if inspect.isclass(found) else type(found)
         kwargs = _kwargs(value)
-        if inspect.isfunction(found) and not inspect.isclass(getattr(module, name, None)):
+        if inspect.isfunction(found):
             if kwargs:
                 self.problems.add(path, f"the {what} function '{name}' takes no settings; use its "
                                   f"class form{_hint(name, registry_names(module), classes=True)}")

@@ -111,7 +111,8 @@ def validate(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> dict[s
     problems = Problems()
     spec = check_schema(raw, default_name, problems)
     _checks.run_checks(spec, problems)
-    _resolve.model_parts(spec, problems)
+    with _resolve.random_state_kept():  # validating must not shift the draws of a later build
+        _resolve.model_parts(spec, problems)
     _callbacks.check_callbacks(spec, problems)
     if problems.items:
         raise SpecError(_in_spec_order(problems.items))

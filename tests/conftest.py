@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny specs and a private log root for every test."""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+MLP = {
+    "name": "tiny-mlp",
+    "seed": 1,
+    "data": {"source": "digits", "validation_split": 0.2},
+    "model": {
+        "input_shape": [64],
+        "layers": [
+            {"type": "Dense", "units": 16, "activation": "relu"},
+            {"type": "Dense", "units": 10, "activation": "softmax"},
+        ],
+    },
+    "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+                "metrics": ["accuracy"]},
+    "train": {"epochs": 2, "batch_size": 64},
+}
+
+
+@pytest.fixture
+def mlp() -> dict:
+    """A fresh copy of a small digits MLP spec (trains in about a second)."""
+    return copy.deepcopy(MLP)
+
+
+@pytest.fixture(autouse=True)
+def log_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test writes its runs under its own temporary log root."""
+    root = tmp_path / "logs"
+    monkeypatch.setenv("DLKIT_LOGDIR", str(root))
+    return root
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 120):
+    """Runs the real `dlkit` command in a new process."""
+    import subprocess
+
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell would have it
+    return subprocess.run([sys.executable, "-m", "dlkit", *args], capture_output=True, text=True,
+                          cwd=cwd, env=full_env, timeout=timeout)

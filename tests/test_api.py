@@ -1,0 +1,43 @@
+"""The public surface: exactly the intended names, cheap and side-effect-free to import."""
+
+import subprocess
+import sys
+
+import dlkit
+
+INTENDED = ["DataError", "DlkitError", "InitializationWarning", "Problem", "Run", "Spec",
+            "SpecError", "TrainingError", "build", "callbacks", "load_spec", "train"]
+
+
+def test_exported_names_are_exactly_the_intended_ones():
+    assert dlkit.__all__ == INTENDED
+    for name in INTENDED:
+        assert getattr(dlkit, name) is not None
+
+
+def test_error_hierarchy():
+    assert issubclass(dlkit.SpecError, ValueError)
+    assert issubclass(dlkit.SpecError, dlkit.DlkitError)
+    assert issubclass(dlkit.DataError, dlkit.SpecError)
+    assert issubclass(dlkit.TrainingError, dlkit.DlkitError)
+    assert not issubclass(dlkit.TrainingError, ValueError)
+
+
+def test_import_loads_no_tensorflow_sets_no_environment_and_creates_nothing(tmp_path):
+    code = ("import os, sys; before = dict(os.environ); import dlkit; "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
+            "assert 'keras' not in sys.modules, 'keras imported'; "
+            "assert dict(os.environ) == before, 'environment changed'; "
+            "assert os.listdir('.') == [], os.listdir('.')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        dlkit.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
