@@ -42,6 +42,7 @@ class Run:
 
 def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = None, *,
           logdir: str | os.PathLike[str] | None = None, resume: bool = False,
+          callbacks: list[keras.callbacks.Callback] | None = None,
           verbose: int | str = "auto") -> Run:
     """Trains the model a spec describes and writes its run directory.
 
@@ -51,6 +52,7 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
             by default the spec's ``data`` section is loaded.
         logdir: the log root; default ``$DLKIT_LOGDIR`` or ``logs``.
         resume: continue the newest unfinished run of this spec's name under the log root.
+        callbacks: more Keras callbacks, called after dlkit's own.
         verbose: Keras' progress output (0 silent, 1 progress bar, 2 a line per epoch).
 
     Returns:
@@ -79,12 +81,13 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
                  keras=keras.__version__)
     cbs = [*spec_callbacks(spec, log_dir=run_dir), keras.callbacks.TerminateOnNaN(),
            keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
-           _HistoryFile(run_dir / "history.json")]
+           _HistoryFile(run_dir / "history.json"), *(callbacks or [])]
     try:
         keras_history = model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs,
                                   verbose=verbose)
     except BaseException as exc:
-        _rundir.mark(run_dir, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        _rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     history = _read_history(run_dir / "history.json", keras_history)
     _finish(model, history, run_dir, cbs)
