@@ -69,7 +69,8 @@ def registered_layers() -> dict[str, type]:
     return found
 
 
-def accepted_arguments(cls: type) -> list[str]:
+@cache
+def accepted_arguments(cls: type) -> tuple[str, ...]:
     """Keyword arguments `cls(...)` accepts: named parameters along its class hierarchy."""
     names: list[str] = []
     for klass in cls.__mro__:
@@ -80,7 +81,7 @@ def accepted_arguments(cls: type) -> list[str]:
             if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
                 if parameter.name not in names:
                     names.append(parameter.name)
-    return names
+    return tuple(names)
 
 
 @contextlib.contextmanager
