@@ -120,8 +120,8 @@ def _unfinished_run(root: Path, spec: Spec) -> Path:
 
 def _fit_arguments(settings: dict, model: keras.Model, data: Any) -> dict[str, Any]:
     """Loads and checks the data; returns `model.fit`'s data arguments."""
-    if isinstance(data, tf.data.Dataset):
-        return {"x": data}
+    if isinstance(data, tf.data.Dataset):  # batched and shuffled by its maker
+        return {"x": data, "shuffle": False}
     if data is None:
         if settings["data"] is None:
             raise SpecError(Problem("data", "no data: add a data section (e.g. source: digits) "

@@ -52,3 +52,11 @@ def cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: i
     full_env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell would have it
     return subprocess.run([sys.executable, "-m", "dlkit", *args], capture_output=True, text=True,
                           cwd=cwd, env=full_env, timeout=timeout)
+
+
+def python(code: str, cwd: Path | None = None):
+    """Runs Python `code` in a new interpreter (a clean sys.modules)."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          timeout=60)

@@ -1,9 +1,7 @@
 """The public surface: exactly the intended names, cheap and side-effect-free to import."""
 
-import subprocess
-import sys
-
 import dlkit
+from conftest import python
 
 INTENDED = ["DataError", "DlkitError", "InitializationWarning", "Problem", "Run", "Spec",
             "SpecError", "TrainingError", "build", "callbacks", "load_spec", "train"]
@@ -29,8 +27,7 @@ def test_import_loads_no_tensorflow_sets_no_environment_and_creates_nothing(tmp_
             "assert 'keras' not in sys.modules, 'keras imported'; "
             "assert dict(os.environ) == before, 'environment changed'; "
             "assert os.listdir('.') == [], os.listdir('.')")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    result = python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 
