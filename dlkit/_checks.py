@@ -13,6 +13,8 @@ from dlkit._schema import Problems, is_int, is_number, key_path
 
 SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
 EARLY_STOPPING_MODES = ("auto", "min", "max")
+PATIENCE_MINIMUM = {"early_stopping": 0, "reduce_lr_on_plateau": 0, "checkpoint": 0,
+                    "overfitting": 1}
 
 
 def walk_layers(spec: dict) -> Iterator[tuple[dict, str]]:
@@ -53,20 +55,23 @@ def check_batch_norm_momentum(spec: dict, problems: Problems) -> None:
                              f"number in [0, 1] (0.99 is usual), received {momentum!r}")
 
 
-def check_early_stopping(spec: dict, problems: Problems) -> None:
-    """Early stopping's mode is auto, min or max; patience is a count of epochs."""
+def check_callback_settings(spec: dict, problems: Problems) -> None:
+    """Modes are auto, min or max (Keras would quietly fall back to auto); patience counts."""
     callbacks = spec.get("callbacks")
-    settings = callbacks.get("early_stopping") if isinstance(callbacks, dict) else None
-    if not isinstance(settings, dict):
+    if not isinstance(callbacks, dict):
         return
-    mode = settings.get("mode", "auto")
-    if mode not in EARLY_STOPPING_MODES:
-        problems.add("callbacks.early_stopping.mode", "expected one of auto, min, max (Keras "
-                     f"would quietly fall back to auto), received {mode!r}")
-    patience = settings.get("patience", 0)
-    if not (is_int(patience) and patience >= 0):
-        problems.add("callbacks.early_stopping.patience", "expected a whole number of epochs "
-                     f">= 0, received {patience!r}")
+    for key, least in PATIENCE_MINIMUM.items():
+        settings = callbacks.get(key)
+        if not isinstance(settings, dict):
+            continue
+        mode = settings.get("mode", "auto")
+        if key != "overfitting" and mode not in EARLY_STOPPING_MODES:
+            problems.add(f"callbacks.{key}.mode", "expected one of auto, min, max (Keras would "
+                         f"quietly fall back to auto), received {mode!r}")
+        patience = settings.get("patience", least)
+        if not (is_int(patience) and patience >= least):
+            problems.add(f"callbacks.{key}.patience", "expected a whole number of epochs "
+                         f">= {least}, received {patience!r}")
 
 
 def symmetric_initializer_warnings(spec: dict) -> list[tuple[str, str]]:
@@ -92,7 +97,7 @@ def _component_name(value: Any) -> str | None:
 CHECKS: tuple[Callable[[dict, Problems], None], ...] = (
     check_dropout_rates,
     check_batch_norm_momentum,
-    check_early_stopping,
+    check_callback_settings,
 )
 
 

@@ -49,13 +49,21 @@ def run_name_dir(root: Path, name: str) -> Path:
 
 
 def create_run_dir(root: Path, name: str) -> Path:
-    """Creates and returns a new run directory, marked as running."""
+    """Creates and returns a new, empty run directory.
+
+    Raises:
+        SpecError: the log root cannot be written.
+    """
     for _ in range(100):
         path = new_run_path(root, name)
         try:
             path.mkdir(parents=True)
         except FileExistsError:  # another run took this second; try the next name
             continue
+        except OSError as exc:
+            raise SpecError(Problem("", f"cannot create a run directory under {root} "
+                                    f"({exc.strerror or exc}); choose a writable log root with "
+                                    "--logdir or DLKIT_LOGDIR")) from None
         return path
     raise OSError(f"could not create a new run directory under {root / name}")
 

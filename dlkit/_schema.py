@@ -26,7 +26,13 @@ DATA_KEYS = ("source", "path", "target", "validation_split", "samples", "noise")
 MODEL_KEYS = ("input_shape", "layers", "regularization")
 COMPILE_KEYS = ("optimizer", "loss", "metrics")
 TRAIN_KEYS = ("epochs", "batch_size", "shuffle")
-CALLBACK_KEYS = ("early_stopping", "tensorboard")
+# Each callback is off (false) or a mapping of its settings; these are the defaults.
+CALLBACK_DEFAULTS = {
+    "early_stopping": False, "tensorboard": {}, "checkpoint": False,
+    "reduce_lr_on_plateau": False, "csv_logger": False, "terminate_on_nan": {}, "backup": {},
+    "overfitting": {},
+}
+CALLBACK_KEYS = tuple(CALLBACK_DEFAULTS)
 RUNTIME_KEYS = ("strategy", "precision")
 
 
@@ -266,7 +272,7 @@ def _callbacks(value: object, problems: Problems) -> object:
     if section is None:
         return value
     check_keys(section, CALLBACK_KEYS, "callbacks", problems)
-    section = {"early_stopping": False, "tensorboard": {}, **section}
+    section = {**CALLBACK_DEFAULTS, **section}
     for key in CALLBACK_KEYS:
         setting = section[key]
         if setting is True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,12 +16,12 @@ import yaml
 
 from dlkit import _data, _labels, _rundir
 from dlkit._build import build
+from dlkit._callbacks import BACKUP_DIR, MONITORING
 from dlkit._callbacks import callbacks as spec_callbacks
-from dlkit._errors import DataError, Problem, SpecError, TrainingError
+from dlkit._errors import DataError, Problem, SpecError
+from dlkit._runlog import read_history
 from dlkit._runtime import make_strategy, replica_count
 from dlkit._spec import Spec, load_spec
-
-BACKUP_DIR = "backup"
 
 
 @dataclass
@@ -73,25 +72,24 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     with strategy.scope():
         model = build(spec)
     fit_args = _fit_arguments(settings, model, data)
+    if resume_dir is not None:
+        _check_backup(resume_dir / BACKUP_DIR, model)
     run_dir = resume_dir or _rundir.create_run_dir(root, spec.name)
     if resume_dir is None:
         _rundir.write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
     _rundir.mark(run_dir, "running", strategy=type(strategy).__name__,
                  replicas=replica_count(strategy), tensorflow=tf.__version__,
                  keras=keras.__version__)
-    cbs = [*spec_callbacks(spec, log_dir=run_dir), keras.callbacks.TerminateOnNaN(),
-           keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
-           _HistoryFile(run_dir / "history.json"), *(callbacks or [])]
+    cbs = [*spec_callbacks(spec, log_dir=run_dir, verbose=verbose != 0), *(callbacks or [])]
     try:
-        keras_history = model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs,
-                                  verbose=verbose)
+        model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs, verbose=verbose)
     except BaseException as exc:
         state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         _rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
-    history = _read_history(run_dir / "history.json", keras_history)
-    _finish(model, history, run_dir, cbs)
-    return Run(model=model, history=history, log_dir=run_dir)
+    record = read_history(run_dir)
+    _finish(model, record, run_dir, settings, fit_args.get("validation_data"))
+    return Run(model=model, history=record["metrics"], log_dir=run_dir)
 
 
 def _seed(settings: dict) -> None:
@@ -172,70 +170,70 @@ def _split(arrays: _data.Arrays, fraction: float, seed: int | None) -> _data.Arr
 
 
 def _check_monitor(settings: dict, model: keras.Model, *, has_validation: bool) -> None:
-    """Early stopping must watch a metric that will exist."""
-    stopping = settings["callbacks"]["early_stopping"]
-    if not isinstance(stopping, dict):
-        return
-    names = ["loss", *(m if isinstance(m, str) else getattr(m, "name", str(m))
-                       for m in _compiled_metrics(settings))]
+    """Early stopping, checkpoints and learning-rate reduction watch metrics that will exist."""
+    names = ["loss", *_compiled_metrics(settings)]
     logged = [*names, *(f"val_{n}" for n in names)] if has_validation else names
-    monitor = stopping.get("monitor", "val_loss")
-    if monitor not in logged:
-        why = " (there is no validation data)" if monitor.startswith("val_") and \
-            not has_validation else ""
-        raise SpecError(Problem("callbacks.early_stopping.monitor", f"{monitor!r} will never be "
-                                f"logged{why}; this run logs: {', '.join(logged)}"))
+    if settings["callbacks"]["reduce_lr_on_plateau"] or settings["callbacks"]["tensorboard"]:
+        logged.append("learning_rate")
+    problems = []
+    for key in MONITORING:
+        callback = settings["callbacks"][key]
+        monitor = callback.get("monitor", "val_loss") if isinstance(callback, dict) else None
+        if monitor is not None and monitor not in logged:
+            why = " (there is no validation data)" if monitor.startswith("val_") and \
+                not has_validation else ""
+            problems.append(Problem(f"callbacks.{key}.monitor", f"{monitor!r} will never be "
+                                    f"logged{why}; this run logs: {', '.join(logged)}"))
+    if problems:
+        raise SpecError(problems)
 
 
-def _compiled_metrics(settings: dict) -> list:
-    return [m if isinstance(m, str) else m.get("name", m["type"])
-            for m in settings["compile"]["metrics"]]
+def _compiled_metrics(settings: dict) -> list[str]:
+    """The names Keras logs the spec's metrics under (``accuracy``, ``auc``, ...)."""
+    from dlkit._resolve import Resolver
+    from dlkit._schema import Problems
+
+    resolver = Resolver(Problems())
+    names = []
+    for metric in settings["compile"]["metrics"]:
+        made = metric if isinstance(metric, str) else resolver.metric(metric, "")
+        names.append(made if isinstance(made, str) else made.name)
+    return names
 
 
-class _HistoryFile(keras.callbacks.Callback):
-    """Writes ``history.json`` after every epoch, each epoch once even across resumes."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        history = json.loads(self.path.read_text()) if self.path.is_file() else {}
-        for key, value in (logs or {}).items():
-            history[key] = [*history.get(key, [])[:epoch], float(value)]
-        _rundir.write_json_atomic(self.path, history)
-
-
-def _read_history(path: Path, keras_history: keras.callbacks.History) -> dict[str, list[float]]:
-    if path.is_file():
-        return json.loads(path.read_text())
-    return {k: [float(v) for v in vs] for k, vs in keras_history.history.items()}
+def _check_backup(backup: Path, model: keras.Model) -> None:
+    """Refuses a corrupt backup before --resume touches anything; deletes nothing."""
+    weights = backup / "latest.weights.h5"
+    if not weights.exists():
+        return
+    try:
+        model.load_weights(weights)
+    except Exception as exc:  # noqa: BLE001 - any failure to read it means the same to a user
+        if (backup / "latest.weights.h5.bkp").exists():
+            return  # Keras' BackupAndRestore falls back to the previous backup itself
+        raise SpecError(Problem("--resume", f"the backup {weights} cannot be read "
+                                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                                "nothing was changed or deleted. Move the backup folder away "
+                                "to restart that run from its beginning, or train without "
+                                "--resume")) from None
 
 
-def _finish(model: keras.Model, history: dict, run_dir: Path, cbs: list) -> None:
-    """Saves the model and marks the run; a diverged run is marked failed and raises."""
-    losses = history.get("loss", [])
-    if losses and not math.isfinite(losses[-1]):
-        epoch = len(losses)
-        _rundir.mark(run_dir, "failed", error=f"loss became {losses[-1]} in epoch {epoch}")
-        raise TrainingError(f"training diverged: the loss became {losses[-1]} in epoch {epoch}; "
-                            "lower the learning rate or normalize the inputs. The run "
-                            f"directory {run_dir} is marked failed and keeps its backup.")
+def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,
+            validation: tuple | None) -> None:
+    """Saves the model and the pictures, and marks the run finished."""
+    from dlkit._report import CLASSIFIER_LOSSES, write_pictures
+
+    metrics = record["metrics"]
     _rundir.write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
-    stopping = next((c for c in cbs if isinstance(c, keras.callbacks.EarlyStopping)), None)
-    details: dict[str, Any] = {"epochs_run": len(losses)}
-    if stopping is not None and stopping.stopped_epoch > 0:
-        details["early_stopping"] = {"stopped_epoch": stopping.stopped_epoch + 1,
-                                     "best_epoch": _best_epoch(history, stopping),
-                                     "monitor": stopping.monitor}
+    write_pictures(run_dir, metrics=metrics, name=settings["name"], model=model,
+                   validation=validation,
+                   classifier=_labels.loss_name(model.loss) in CLASSIFIER_LOSSES,
+                   tensorboard=isinstance(settings["callbacks"]["tensorboard"], dict))
+    details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
+    stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
+    if stop is not None:
+        details["early_stopping"] = stop
     _rundir.mark(run_dir, "finished", **details)
-
-
-def _best_epoch(history: dict, stopping: keras.callbacks.EarlyStopping) -> int | None:
-    values = history.get(stopping.monitor)
-    if not values or stopping.best is None:
-        return None
-    return int(np.argmin(np.abs(np.asarray(values) - float(stopping.best)))) + 1
 
 
 def summary_line(run: Run) -> str:

@@ -18,7 +18,10 @@ def test_defaults_are_filled_in(mlp):
     del mlp["train"]
     spec = dlkit.load_spec(mlp).to_dict()
     assert spec["train"] == {"epochs": 10, "batch_size": 32, "shuffle": True}
-    assert spec["callbacks"] == {"early_stopping": False, "tensorboard": {}}
+    assert spec["callbacks"] == {
+        "early_stopping": False, "tensorboard": {}, "checkpoint": False,
+        "reduce_lr_on_plateau": False, "csv_logger": False, "terminate_on_nan": {},
+        "backup": {}, "overfitting": {}}
     assert spec["runtime"] == {"strategy": "auto", "precision": "auto"}
     assert spec["deterministic"] is False
     assert spec["model"]["regularization"] is None

@@ -25,12 +25,12 @@ def test_run_directory_is_complete_and_readable(mlp, log_root):
     assert run.log_dir.parent == log_root / "tiny-mlp"
     assert len(run.log_dir.name) == len("20260101-120000")
     names = {p.name for p in run.log_dir.iterdir()}
-    assert {"spec.yaml", "model.keras", "history.json", "run.json", "train",
-            "validation"} <= names
+    assert {"spec.yaml", "model.keras", "history.json", "run.json", "train", "validation",
+            "learning_curve.png", "confusion_matrix.png"} <= names
     assert not any(name.startswith(".") for name in names), names  # no temporary files left
 
     assert dlkit.load_spec(run.log_dir / "spec.yaml") == dlkit.load_spec(mlp)
-    history = json.loads((run.log_dir / "history.json").read_text())
+    history = json.loads((run.log_dir / "history.json").read_text())["metrics"]
     assert history == run.history
     assert len(history["loss"]) == len(history["val_accuracy"]) == 2
     status = json.loads((run.log_dir / "run.json").read_text())
@@ -103,8 +103,10 @@ def test_early_stopping_is_recorded(mlp):
     run = dlkit.train(mlp, verbose=0)
     status = json.loads((run.log_dir / "run.json").read_text())
     assert len(run.history["loss"]) == 2
-    assert status["early_stopping"] == {"stopped_epoch": 2, "best_epoch": 1,
-                                        "monitor": "val_loss"}
+    assert status["early_stopping"]["epoch"] == 2
+    assert status["early_stopping"]["message"].startswith(
+        "early stopping at epoch 2: val_loss did not improve by more than 1 for 1 epoch(s); "
+        "best was epoch 1")
 
 
 def test_divergence_is_a_training_error_and_the_run_is_marked_failed(log_root):
@@ -112,7 +114,8 @@ def test_divergence_is_a_training_error_and_the_run_is_marked_failed(log_root):
             "model": {"input_shape": [2], "layers": [{"type": "Dense", "units": 1}]},
             "compile": {"optimizer": {"type": "SGD", "learning_rate": 1e12}, "loss": "mse"},
             "train": {"epochs": 5, "batch_size": 8}}
-    with pytest.raises(dlkit.TrainingError, match=r"the loss became (nan|inf) in epoch 1"):
+    with pytest.raises(dlkit.TrainingError, match=r"the loss became (nan|inf) in epoch \d+, "
+                       r"batch \d+"):
         dlkit.train(spec, verbose=0)
     [run_dir] = (log_root / "diverge").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
@@ -135,7 +138,7 @@ def test_resume_continues_the_interrupted_run(mlp, log_root):
         dlkit.train(mlp, callbacks=[Interrupt(at_epoch=1)], verbose=0)
     [run_dir] = (log_root / "tiny-mlp").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
-    assert len(json.loads((run_dir / "history.json").read_text())["loss"]) == 2
+    assert len(json.loads((run_dir / "history.json").read_text())["metrics"]["loss"]) == 2
 
     run = dlkit.train(mlp, resume=True, verbose=0)
     assert run.log_dir == run_dir
@@ -180,12 +183,16 @@ def test_user_callbacks_see_every_epoch(mlp):
 def test_dlkit_callbacks_work_in_a_users_own_script(mlp, log_root):
     mlp["callbacks"] = {"early_stopping": {"monitor": "loss", "patience": 2}}
     cbs = dlkit.callbacks(mlp)
-    assert [type(c).__name__ for c in cbs] == ["EarlyStopping", "TensorBoard"]
-    assert cbs[0].restore_best_weights is True
+    assert [type(c).__name__ for c in cbs] == [
+        "NanGuard", "TensorBoard", "HParamsLogger", "EarlyStopping", "OverfittingMonitor",
+        "BackupAndRestore", "RunLog"]
+    assert cbs[3].restore_best_weights is True
     model = dlkit.build(mlp)
     x, y = np.random.default_rng(0).random((32, 64)), np.arange(32) % 10
     model.fit(x, y, epochs=1, verbose=0, callbacks=cbs)
     [run_dir] = (log_root / "tiny-mlp").iterdir()
     assert (run_dir / "train").is_dir()
-    mlp["callbacks"] = {"tensorboard": False}
-    assert dlkit.callbacks(mlp) == []
+    assert len(json.loads((run_dir / "history.json").read_text())["metrics"]["loss"]) == 1
+    mlp["callbacks"] = {key: False for key in ("tensorboard", "terminate_on_nan", "backup",
+                                               "overfitting")}
+    assert [type(c).__name__ for c in dlkit.callbacks(mlp)] == ["RunLog"]
