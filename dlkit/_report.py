@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ CLASSIFIER_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentrop
 def flatten(value: Any, prefix: str = "") -> dict[str, bool | int | float | str]:
     """``{"a": {"b": [1, {"c": 2}]}}`` -> ``{"a.b[0]": 1, "a.b[1].c": 2}``.
 
-    Lists of plain values stay whole, as their JSON text (``model.input_shape: "[8, 8, 1]"``).
+    Lists of plain values stay whole, as text (``model.input_shape: "[8, 8, 1]"``).
     """
     if isinstance(value, dict):
         flat: dict[str, Any] = {}
@@ -39,7 +38,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, bool | int | float | str]
         return flat
     if isinstance(value, list):
         if all(not isinstance(item, (dict, list)) for item in value):
-            return {prefix: json.dumps(value)}
+            return {prefix: "[" + ", ".join(_text(item) for item in value) + "]"}
         flat = {}
         for index, item in enumerate(value):
             flat.update(flatten(item, f"{prefix}[{index}]"))
@@ -47,6 +46,10 @@ def flatten(value: Any, prefix: str = "") -> dict[str, bool | int | float | str]
     if value is None:
         return {prefix: "null"}
     return {prefix: value}
+
+
+def _text(value: Any) -> str:
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def write_hparams(log_dir: Path, spec: dict, *, trial_id: str) -> None:
