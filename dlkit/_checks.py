@@ -60,6 +60,11 @@ def check_callback_settings(spec: dict, problems: Problems) -> None:
     callbacks = spec.get("callbacks")
     if not isinstance(callbacks, dict):
         return
+    backup = callbacks.get("backup")
+    if isinstance(backup, dict) and "min_interval" in backup and not (
+            is_number(backup["min_interval"]) and backup["min_interval"] >= 0):
+        problems.add("callbacks.backup.min_interval", "expected a number of seconds >= 0, "
+                     f"received {backup['min_interval']!r}")
     for key, least in PATIENCE_MINIMUM.items():
         settings = callbacks.get(key)
         if not isinstance(settings, dict):

@@ -103,6 +103,7 @@ class PoisonAt(keras.callbacks.Callback):
 def test_nan_loss_stops_at_once_naming_epoch_and_batch_and_keeps_the_backup(log_root):
     spec = copy.deepcopy(MLP)
     spec["train"]["epochs"] = 4
+    spec["callbacks"] = {"backup": {"min_interval": 0}}  # a backup at every epoch's end
     with pytest.raises(dlkit.TrainingError) as info:
         dlkit.train(spec, callbacks=[PoisonAt(2)], verbose=0)
     [run_dir] = (log_root / "tiny-mlp").iterdir()
@@ -180,7 +181,8 @@ def test_monitors_of_every_callback_are_checked(mlp, key, settings):
 
 def test_callback_settings_are_checked_against_their_classes(mlp):
     mlp["callbacks"] = {"checkpoint": {"filepath": "/tmp/x", "save_best_onl": True},
-                        "overfitting": {"patience": 0}, "backup": {"backup_dir": "/"},
+                        "overfitting": {"patience": 0},
+                        "backup": {"backup_dir": "/", "min_interval": -1},
                         "reduce_lr_on_plateau": {"mode": "lowest"}}
     with pytest.raises(dlkit.SpecError) as info:
         dlkit.load_spec(mlp)
@@ -189,6 +191,7 @@ def test_callback_settings_are_checked_against_their_classes(mlp):
     assert "did you mean 'save_best_only'" in found["callbacks.checkpoint.save_best_onl"]
     assert ">= 1" in found["callbacks.overfitting.patience"]
     assert "set by dlkit" in found["callbacks.backup.backup_dir"]
+    assert "seconds >= 0" in found["callbacks.backup.min_interval"]
     assert "auto, min, max" in found["callbacks.reduce_lr_on_plateau.mode"]
 
 
@@ -218,3 +221,49 @@ def test_a_corrupt_backup_on_resume_is_refused_and_nothing_is_deleted(mlp, log_r
         dlkit.train(mlp, resume=True, verbose=0)
     after = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_backup_saves_at_most_once_per_interval(tmp_path):
+    from dlkit._callbacks import Backup
+
+    model = tiny_model()
+    saves = []
+    for interval, expected in ((0, [1, 2, 3]), (3600, [1])):
+        backup = Backup(str(tmp_path / f"b{interval}"), min_interval=interval)
+        backup.set_model(model)
+        backup._save_model = lambda b=backup: saves.append(b._current_epoch)
+        for epoch in range(3):
+            backup.on_epoch_end(epoch)
+        assert saves == expected
+        saves.clear()
+
+
+def test_epoch_tensorboard_does_no_batch_work_only_when_logging_per_epoch(tmp_path):
+    from dlkit._report import EpochTensorBoard
+
+    noop = keras.callbacks.Callback.on_train_batch_end
+    assert EpochTensorBoard(log_dir=str(tmp_path)).on_train_batch_end.__func__ is noop
+    assert EpochTensorBoard(log_dir=str(tmp_path), update_freq=10).on_train_batch_end.__func__ \
+        is keras.callbacks.TensorBoard.on_train_batch_end
+    assert EpochTensorBoard(log_dir=str(tmp_path), profile_batch=2).on_train_batch_end.__func__ \
+        is not noop
+
+
+def test_epoch_tensorboard_writes_what_keras_writes(mlp, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from dlkit._report import EpochTensorBoard
+
+    model = dlkit.build(mlp)
+    x, y = np.random.default_rng(0).random((64, 64)), np.arange(64) % 10
+    tags = {}
+    for name, cls in (("ours", EpochTensorBoard), ("keras", keras.callbacks.TensorBoard)):
+        model.fit(x, y, epochs=2, validation_split=0.25, verbose=0,
+                  callbacks=[cls(log_dir=str(tmp_path / name))])
+        for folder in ("train", "validation"):
+            accumulator = EventAccumulator(str(tmp_path / name / folder))
+            accumulator.Reload()
+            tags[name, folder] = sorted(accumulator.Tags()["tensors"])
+    assert tags["ours", "train"] == tags["keras", "train"]
+    assert "epoch_loss" in tags["ours", "train"] and "keras" in tags["ours", "train"]
+    assert tags["ours", "validation"] == tags["keras", "validation"]

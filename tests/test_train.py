@@ -184,8 +184,10 @@ def test_dlkit_callbacks_work_in_a_users_own_script(mlp, log_root):
     mlp["callbacks"] = {"early_stopping": {"monitor": "loss", "patience": 2}}
     cbs = dlkit.callbacks(mlp)
     assert [type(c).__name__ for c in cbs] == [
-        "NanGuard", "TensorBoard", "HParamsLogger", "EarlyStopping", "OverfittingMonitor",
-        "BackupAndRestore", "RunLog"]
+        "NanGuard", "EpochTensorBoard", "HParamsLogger", "EarlyStopping", "OverfittingMonitor",
+        "Backup", "RunLog"]
+    assert isinstance(cbs[1], keras.callbacks.TensorBoard)
+    assert isinstance(cbs[5], keras.callbacks.BackupAndRestore)
     assert cbs[3].restore_best_weights is True
     model = dlkit.build(mlp)
     x, y = np.random.default_rng(0).random((32, 64)), np.arange(32) % 10
