@@ -267,3 +267,21 @@ def test_epoch_tensorboard_writes_what_keras_writes(mlp, tmp_path):
     assert tags["ours", "train"] == tags["keras", "train"]
     assert "epoch_loss" in tags["ours", "train"] and "keras" in tags["ours", "train"]
     assert tags["ours", "validation"] == tags["keras", "validation"]
+
+
+def test_saved_model_holds_the_restored_best_weights(mlp):
+    mlp["train"]["epochs"] = 12
+    mlp["compile"]["optimizer"] = {"type": "Adam", "learning_rate": 0.05}  # noisy on purpose
+    mlp["callbacks"] = {"early_stopping": {"monitor": "val_loss", "patience": 1},
+                        "checkpoint": {"monitor": "val_loss", "save_best_only": True}}
+    run = dlkit.train(mlp, verbose=0)
+    saved = keras.saving.load_model(run.log_dir / "model.keras")
+    best = keras.saving.load_model(run.log_dir / "checkpoints" / "best.keras")
+    for a, b in zip(saved.get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    val = run.history["val_loss"]
+    assert len(val) < 12 and int(np.argmin(val)) == len(val) - 2  # stopped; best 1 epoch back
+    assert json.loads((run.log_dir / "run.json").read_text())["early_stopping"]["epoch"] == \
+        len(val)
+    for a, b in zip(run.model.get_weights(), best.get_weights()):  # restored in memory too
+        np.testing.assert_array_equal(a, b)
