@@ -8,9 +8,10 @@ from typing import Any
 
 import keras
 
-from dlkit._errors import Problem, SpecError
-from dlkit._resolve import ModelParts, first_line, model_parts
+from dlkit._errors import SpecError
+from dlkit._resolve import ModelParts, model_parts
 from dlkit._schema import Problems
+from dlkit._shapes import locate_shape_error
 from dlkit._spec import Spec, load_spec
 
 MIXED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
@@ -73,19 +74,4 @@ def _assemble(data: dict, layers: list) -> keras.Model:
     try:
         return keras.Sequential([keras.Input(shape=shape), *layers], name=data["name"])
     except Exception as exc:  # noqa: BLE001 - located and reported with the layer's path below
-        raise _locate_shape_error(data, shape, exc) from None
-
-
-def _locate_shape_error(data: dict, shape: tuple, exc: Exception) -> SpecError:
-    """Feeds fresh layers one by one to find the first that cannot take its input."""
-    tensor = keras.Input(shape=shape)
-    for index, layer in enumerate(_resolve(data).layers):
-        try:
-            tensor = layer(tensor)
-        except Exception as layer_exc:  # noqa: BLE001 - Keras' own message, with our path
-            kind = data["model"]["layers"][index]["type"]
-            return SpecError(Problem(
-                f"model.layers[{index}]",
-                f"{kind} cannot take its input of shape {tuple(tensor.shape)}: "
-                f"{first_line(layer_exc)}"))
-    return SpecError(Problem("model", f"Keras could not assemble the model: {first_line(exc)}"))
+        raise SpecError(locate_shape_error(data, shape, exc)) from None

@@ -101,12 +101,13 @@ def load_spec(source: str | os.PathLike[str] | Mapping[str, Any] | Spec, *,
 
 
 def validate(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> dict[str, Any]:
-    """Both validation passes over plain data; returns it with defaults filled in.
+    """Every validation pass over plain data; returns it with defaults filled in.
 
     Pass 1 checks structure without Keras; pass 2 resolves every name through Keras, on every
-    part whose structure is sound, so that one `SpecError` lists all problems.
+    part whose structure is sound, so that one `SpecError` lists all problems; pass 3, once
+    all names resolve, assembles the model without weights to check shapes and size.
     """
-    from dlkit import _callbacks, _checks, _resolve  # pass 2 needs Keras
+    from dlkit import _callbacks, _checks, _resolve, _shapes  # passes 2 and 3 need Keras
 
     problems = Problems()
     spec = check_schema(raw, default_name, problems)
@@ -114,6 +115,9 @@ def validate(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> dict[s
     with _resolve.random_state_kept():  # validating must not shift the draws of a later build
         _resolve.model_parts(spec, problems)
     _callbacks.check_callbacks(spec, problems)
+    if not problems.items:
+        with _resolve.random_state_kept():
+            _shapes.check_shapes(spec, problems)
     if problems.items:
         raise SpecError(_in_spec_order(problems.items))
     for path, message in _checks.symmetric_initializer_warnings(spec):

@@ -1,0 +1,73 @@
+"""Pass 3 of validation: do the layers fit together, and does the model fit in memory?
+
+The model is assembled once inside a throwaway `tf.Graph`: Keras then creates every weight as
+a graph variable whose initial value is never computed, so shapes are checked and parameters
+counted without allocating them (a 10^12-parameter spec is refused in milliseconds instead of
+exhausting the machine).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from dlkit._errors import Problem
+from dlkit._resolve import first_line, model_parts
+from dlkit._schema import Problems
+
+BYTES_PER_PARAMETER = 4  # float32 variables, also under mixed precision
+MEMORY_SHARE = 0.5  # weights alone may take at most this share of the memory available
+
+
+def check_shapes(spec: dict, problems: Problems) -> int | None:
+    """Assembles the model without weights; returns its parameter count, or None on a problem."""
+    with tf.Graph().as_default():
+        layers = model_parts(spec, problems).layers
+        if problems.items:
+            return None
+        shape = tuple(spec["model"]["input_shape"])
+        try:
+            model = keras.Sequential([keras.Input(shape=shape), *layers])
+        except Exception as exc:  # noqa: BLE001 - located below, with the layer's path
+            problems.items.append(locate_shape_error(spec, shape, exc))
+            return None
+        count = model.count_params()
+    _check_memory(count, problems)
+    return count
+
+
+def locate_shape_error(spec: dict, shape: tuple, exc: Exception) -> Problem:
+    """Feeds fresh layers one by one to find the first that cannot take its input."""
+    tensor = keras.Input(shape=shape)
+    for index, layer in enumerate(model_parts(spec, Problems()).layers):
+        try:
+            tensor = layer(tensor)
+        except Exception as layer_exc:  # noqa: BLE001 - Keras' own message, with our path
+            kind = spec["model"]["layers"][index]["type"]
+            return Problem(f"model.layers[{index}]", f"{kind} cannot take its input of shape "
+                           f"{tuple(tensor.shape)}: {first_line(layer_exc)}")
+    return Problem("model", f"Keras could not assemble the model: {first_line(exc)}")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux, macOS), or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(count: int, problems: Problems) -> None:
+    available = available_memory()
+    needed = count * BYTES_PER_PARAMETER
+    if available is not None and needed > MEMORY_SHARE * available:
+        problems.add("model", f"the model has {count:,} parameters, {_gb(needed)} of weights "
+                     f"alone, but this machine has {_gb(available)} of memory available (and "
+                     "training with Adam needs about 4x the weights); make the layers smaller")
+
+
+def _gb(size: Any) -> str:
+    return f"{size / 2**30:.1f} GB"
