@@ -35,7 +35,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return _one_line(text)
 
 
 class SpecError(DlkitError, ValueError):
@@ -65,6 +66,11 @@ class DataError(SpecError):
 
 class TrainingError(DlkitError):
     """Training started but could not finish."""
+
+
+def _one_line(text: str) -> str:
+    """Escapes line breaks and other control characters (a spec's strings are echoed back)."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def did_you_mean(name: object, candidates: Iterable[str]) -> str:

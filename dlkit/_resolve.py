@@ -124,6 +124,8 @@ class Resolver:
 
     def layer(self, spec: dict, path: str) -> keras.layers.Layer | None:
         """``{type: Dense, units: 8, ...}`` -> a new, unbuilt `keras.layers.Dense`."""
+        if not check_component(spec, path, self.problems, what="layer"):
+            return None
         name = spec["type"]
         cls = self._layer_class(name, key_path(path, "type"))
         if cls is None:
@@ -197,6 +199,8 @@ class Resolver:
 
     def regularizer(self, value: Any, path: str) -> Any:
         """``{type: L2, l2: 1e-4}``; a bare ``l1``/``l2``/``l1l2`` name is refused."""
+        if not check_component(value, path, self.problems, what="regularizer"):
+            return None
         name = value["type"] if isinstance(value, dict) else value
         if isinstance(name, str) and name.lower() in BARE_PENALTIES:
             kwargs = _kwargs(value) if isinstance(value, dict) else {}
