@@ -18,6 +18,7 @@ from dlkit._spec import InitializationWarning, Spec, load_spec
 if TYPE_CHECKING:
     from dlkit._build import build
     from dlkit._callbacks import callbacks
+    from dlkit._saving import load_model
     from dlkit._train import Run, train
 
 __version__ = "0.1.0"
@@ -33,6 +34,7 @@ __all__ = [
     "TrainingError",
     "build",
     "callbacks",
+    "load_model",
     "load_spec",
     "train",
 ]
@@ -40,6 +42,7 @@ __all__ = [
 _LAZY = {
     "build": ("dlkit._build", "build"),
     "callbacks": ("dlkit._callbacks", "callbacks"),
+    "load_model": ("dlkit._saving", "load_model"),
     "train": ("dlkit._train", "train"),
     "Run": ("dlkit._train", "Run"),
 }

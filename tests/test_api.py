@@ -4,7 +4,8 @@ import dlkit
 from conftest import python
 
 INTENDED = ["DataError", "DlkitError", "InitializationWarning", "Problem", "Run", "Spec",
-            "SpecError", "TrainingError", "build", "callbacks", "load_spec", "train"]
+            "SpecError", "TrainingError", "build", "callbacks", "load_model", "load_spec",
+            "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():
