@@ -75,8 +75,8 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     Returns:
         New callbacks, in the order they must run: the NaN guard, TensorBoard (with the spec as
         hparams), early stopping (restoring the best weights unless told not to), learning-rate
-        reduction, checkpoints, the CSV log, the overfitting monitor, the backup, and the run
-        log that writes ``history.json``; each as the spec turns it on.
+        reduction, checkpoints, the CSV log, the overfitting monitor, the run log that writes
+        ``history.json``, and the backup; each as the spec turns it on.
 
     Example:
         >>> model.fit(x, y, epochs=5, validation_split=0.2, callbacks=dlkit.callbacks(spec))
@@ -109,9 +109,9 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     if _on(section, "overfitting"):
         made.append(OverfittingMonitor(**section["overfitting"], report=lambda epoch, message:
                                        run_log.add_event(epoch, "overfitting", message)))
-    if _on(section, "backup"):
-        made.append(Backup(str(run_dir / BACKUP_DIR), **section["backup"]))
     made.append(run_log)
+    if _on(section, "backup"):  # last: a backup never holds an epoch history.json lacks
+        made.append(Backup(str(run_dir / BACKUP_DIR), **section["backup"]))
     return made
 
 

@@ -82,11 +82,47 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
                          "on_test_batch_end"):
                 setattr(self, hook, getattr(default, hook).__get__(self))
 
+    def on_test_end(self, logs: dict | None = None) -> None:
+        """Writes nothing: Keras' ``evaluation_*_vs_iterations`` repeat the epoch's validation
+        scalars with iteration counts as steps, which would break the epoch steps that a
+        resumed run's restart marker (`mark_restart`) relies on."""
+        self._pop_writer()
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.epoch_only and self._should_write_train_graph:
             self._write_keras_model_train_graph()
             self._should_write_train_graph = False
         super().on_epoch_end(epoch, logs)
+
+
+def mark_restart(log_dir: Path, *, epoch: int) -> None:
+    """Tells TensorBoard that a resumed run restarts at 0-based `epoch`.
+
+    Writes a `SessionLog.START` event at that step into ``train/`` and ``validation/`` (and at
+    ``epoch + 1`` in the run directory, whose text events count epochs from 1): TensorBoard then
+    drops what the killed process wrote for epochs the resumed run repeats, so every curve has
+    each step once. Uses TensorBoard's own event writer. TensorBoard reads a folder's event
+    files in name order, and names begin with the second they were made: the marker is made in
+    a second of its own, after the old files and before the resumed run's.
+    """
+    import time
+
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
+    for folder, step in ((log_dir / "train", epoch), (log_dir / "validation", epoch),
+                         (log_dir, epoch + 1)):
+        if not folder.is_dir():
+            continue
+        first_restart = not any(folder.glob("*.restart"))
+        writer = EventFileWriter(str(folder), filename_suffix=".restart")
+        # TensorBoard takes a folder's first START as the session's start, not a restart.
+        for start in ([0, step] if first_restart else [step]):
+            writer.add_event(Event(wall_time=time.time(), step=start,
+                                   session_log=SessionLog(status=SessionLog.START)))
+        writer.close()
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
 class HParamsLogger(keras.callbacks.Callback):

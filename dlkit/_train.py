@@ -72,15 +72,24 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     with strategy.scope():
         model = build(spec)
     fit_args = _fit_arguments(settings, model, data)
+    first_epoch = 0
     if resume_dir is not None:
         _check_backup(resume_dir / BACKUP_DIR, model)
+        from dlkit._report import mark_restart
+
+        first_epoch = _backup_epoch(resume_dir / BACKUP_DIR)
+        mark_restart(resume_dir, epoch=first_epoch)
+    extra: list[keras.callbacks.Callback] = []
+    if settings["deterministic"]:
+        fit_args, extra = _deterministic(fit_args, settings, first_epoch)
     run_dir = resume_dir or _rundir.create_run_dir(root, spec.name)
     if resume_dir is None:
         _rundir.write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
     _rundir.mark(run_dir, "running", strategy=type(strategy).__name__,
                  replicas=replica_count(strategy), tensorflow=tf.__version__,
                  keras=keras.__version__)
-    cbs = [*spec_callbacks(spec, log_dir=run_dir, verbose=verbose != 0), *(callbacks or [])]
+    cbs = [*extra, *spec_callbacks(spec, log_dir=run_dir, verbose=verbose != 0),
+           *(callbacks or [])]
     try:
         model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs, verbose=verbose)
     except BaseException as exc:
@@ -90,6 +99,20 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     record = read_history(run_dir)
     _finish(model, record, run_dir, settings, fit_args.get("validation_data"))
     return Run(model=model, history=record["metrics"], log_dir=run_dir)
+
+
+def _deterministic(fit_args: dict, settings: dict, first_epoch: int) -> tuple[dict, list]:
+    """Data order and dropout from ``(seed, epoch)``, so that a resumed run repeats exactly."""
+    from dlkit._determinism import EpochSeeds, epoch_keyed_batches
+
+    seed = settings["seed"] if settings["seed"] is not None else 0
+    if "y" in fit_args and fit_args["shuffle"]:
+        batches, steps = epoch_keyed_batches(
+            fit_args["x"], fit_args["y"], batch_size=fit_args["batch_size"], seed=seed,
+            first_epoch=first_epoch, epochs=settings["train"]["epochs"])
+        fit_args = {"x": batches, "steps_per_epoch": steps, "shuffle": False,
+                    "validation_data": fit_args["validation_data"]}
+    return fit_args, [EpochSeeds(seed)]
 
 
 def _seed(settings: dict) -> None:
@@ -216,6 +239,12 @@ def _check_backup(backup: Path, model: keras.Model) -> None:
                                 "nothing was changed or deleted. Move the backup folder away "
                                 "to restart that run from its beginning, or train without "
                                 "--resume")) from None
+
+
+def _backup_epoch(backup: Path) -> int:
+    """How many epochs the backup holds (0 when there is none)."""
+    metadata = backup / "training_metadata.json"
+    return int(json.loads(metadata.read_text()).get("epoch", 0)) if metadata.is_file() else 0
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,

@@ -185,9 +185,9 @@ def test_dlkit_callbacks_work_in_a_users_own_script(mlp, log_root):
     cbs = dlkit.callbacks(mlp)
     assert [type(c).__name__ for c in cbs] == [
         "NanGuard", "EpochTensorBoard", "HParamsLogger", "EarlyStopping", "OverfittingMonitor",
-        "Backup", "RunLog"]
+        "RunLog", "Backup"]
     assert isinstance(cbs[1], keras.callbacks.TensorBoard)
-    assert isinstance(cbs[5], keras.callbacks.BackupAndRestore)
+    assert isinstance(cbs[6], keras.callbacks.BackupAndRestore)
     assert cbs[3].restore_best_weights is True
     model = dlkit.build(mlp)
     x, y = np.random.default_rng(0).random((32, 64)), np.arange(32) % 10
