@@ -1,0 +1,153 @@
+"""Every example script and notebook runs as it is (on fewer epochs) and shows what it claims."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import EXAMPLES, REPO
+
+NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+
+
+def load_example(name, epochs, monkeypatch):
+    """Imports examples/<name>.py afresh with DLKIT_EXAMPLE_EPOCHS set."""
+    monkeypatch.setenv("DLKIT_EXAMPLE_EPOCHS", str(epochs))
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_activations_relu_and_tanh_beat_saturating_sigmoid(tmp_path, monkeypatch):
+    result = load_example("compare_activations", 4, monkeypatch).run(logdir=tmp_path)
+    assert result["relu"] > 0.8 and result["tanh"] > 0.8
+    assert result["sigmoid"] < result["relu"] - 0.3
+    assert len(list(tmp_path.iterdir())) == 3  # one run each, one TensorBoard root
+
+
+def test_initializers_zeros_leave_symmetric_dead_units(tmp_path, monkeypatch):
+    result = load_example("compare_initializers", 4, monkeypatch).run(logdir=tmp_path)
+    zeros, he = result["zeros"], result["he_normal"]
+    assert zeros["unit_spread"] == 0.0  # every hidden unit identical: symmetric neurons
+    assert zeros["dead_relus"] == 1.0 and zeros["warned"] is True
+    assert he["val_accuracy"] > zeros["val_accuracy"] + 0.5
+    assert result["glorot_uniform"]["unit_spread"] > 0.05 and not he["warned"]
+
+
+def test_losses_mae_and_huber_resist_outliers(tmp_path, monkeypatch):
+    result = load_example("compare_losses", 20, monkeypatch).run(logdir=tmp_path)
+    assert abs(result["offset mse"]) > 2 * abs(result["offset mae"])
+    assert abs(result["offset mse"]) > abs(result["offset huber"])
+    assert abs(result["slope mae"] - 2.0) < 0.2
+    assert result["accuracy binary_crossentropy"] > 0.8 and result["accuracy hinge"] > 0.8
+
+
+def test_optimizers_and_batch_sizes(tmp_path, monkeypatch):
+    result = load_example("compare_optimizers", 2, monkeypatch).run(logdir=tmp_path)
+    for better in ("momentum", "rmsprop", "adam", "adagrad"):
+        assert result[better] < result["sgd"], (better, result)
+    assert result["stochastic"] < result["mini-batch"] < result["batch"]
+
+
+def test_regularization_narrows_the_gap(tmp_path, monkeypatch):
+    result = load_example("regularization", 12, monkeypatch).run(logdir=tmp_path)
+    assert result["overfitting"]["accuracy_gap"] > 0.04
+    assert result["regularized"]["accuracy_gap"] < result["overfitting"]["accuracy_gap"] - 0.02
+
+
+def test_lstm_beats_the_zero_baseline(tmp_path, monkeypatch):
+    result = load_example("lstm_sine", 3, monkeypatch).run(logdir=tmp_path)
+    assert result["val_mse"] < 0.1 * result["baseline_mse"]
+
+
+def test_a_script_runs_from_the_command_line(tmp_path):
+    env = {**os.environ, "DLKIT_EXAMPLE_EPOCHS": "2"}
+    result = subprocess.run([sys.executable, str(EXAMPLES / "lstm_sine.py")], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "validation MSE" in result.stdout
+    assert (tmp_path / "logs" / "lstm" / "lstm-sine").is_dir()
+
+
+def execute(path, tmp_path, monkeypatch, epochs):
+    """Runs a notebook with a real kernel in tmp_path; returns it and its last printed JSON."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("DLKIT_EXAMPLE_EPOCHS", str(epochs))
+    # As in an activated environment: %tensorboard runs the `tensorboard` program on PATH.
+    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}"
+                       f"{os.environ.get('PATH', '')}")
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    last = notebook.cells[-1]["outputs"]
+    text = "".join(o.get("text", "") for o in last if o["output_type"] == "stream")
+    return notebook, json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def stop_tensorboards(tmp_path):
+    """Stops any TensorBoard server a notebook started on this test's logs."""
+    yield
+    from tensorboard import manager
+
+    for info in manager.get_all():
+        if str(tmp_path) in info.logdir or info.logdir.startswith("logs/"):
+            try:
+                os.kill(info.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+def test_quickstart_notebook(tmp_path, monkeypatch):
+    _, result = execute(EXAMPLES / "quickstart.ipynb", tmp_path, monkeypatch, epochs=4)
+    assert result["val_accuracy"] > 0.8
+    assert result["caught"] == ["model.layers[0].activation", "compile.loss"]
+    assert result["params"] > 0
+    assert (tmp_path / "logs" / "quickstart").is_dir()
+
+
+def test_tensorboard_notebook_starts_a_dashboard(tmp_path, monkeypatch, stop_tensorboards):
+    notebook, result = execute(EXAMPLES / "tensorboard.ipynb", tmp_path, monkeypatch, epochs=3)
+    assert result["0.1"] > result["0.01"]  # the larger rate learns faster in 3 epochs
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    assert "tensorboard-frame" in outputs, outputs[-3000:]  # the dashboard, framed inline
+    assert "image/png" in outputs  # the confusion matrix shown inline
+
+
+def test_regularization_notebook(tmp_path, monkeypatch):
+    notebook, gaps = execute(EXAMPLES / "regularization.ipynb", tmp_path, monkeypatch, epochs=12)
+    assert gaps["regularized"] < gaps["overfitting"] - 0.02
+    assert "image/png" in json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+
+
+def test_optimizers_notebook(tmp_path, monkeypatch):
+    _, losses = execute(EXAMPLES / "optimizers.ipynb", tmp_path, monkeypatch, epochs=3)
+    assert losses["adam"] < losses["sgd"] and losses["momentum"] < losses["sgd"]
+    assert losses["sgd-decay"] < losses["sgd"]
+
+
+def test_there_are_the_promised_notebooks():
+    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "tensorboard", "regularization",
+                                            "optimizers"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebooks_have_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    assert "pip" in notebook.cells[1].source  # the first code cell installs dlkit if missing
+
+
+@pytest.mark.parametrize("path", [*SCRIPTS, *NOTEBOOKS], ids=lambda p: p.name)
+def test_every_example_is_linked_from_the_readme(path):
+    assert f"examples/{path.name}" in (REPO / "README.md").read_text()
