@@ -1,0 +1,45 @@
+"""Choosing where training runs."""
+
+import pytest
+import tensorflow as tf
+
+import dlkit
+from dlkit import _runtime
+
+
+@pytest.fixture
+def no_tpu(monkeypatch):
+    for name in _runtime.TPU_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_auto_without_any_accelerator_is_the_default_strategy(no_tpu):
+    assert _runtime.tpu_hint() is None or _runtime.tpu_hint() == "/dev/accel0"
+    if _runtime.tpu_hint() is None and not tf.config.list_logical_devices("GPU"):
+        assert _runtime.make_strategy("auto") is tf.distribute.get_strategy()
+
+
+def test_a_colab_tpu_runtime_is_recognised(no_tpu, monkeypatch):
+    monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
+    assert _runtime.tpu_hint() == "$COLAB_TPU_ADDR"
+
+
+def test_tpu_asked_for_where_none_is_attached(no_tpu):
+    if _runtime.tpu_hint() is not None:
+        pytest.skip("this machine has a TPU device file")
+    with pytest.raises(dlkit.SpecError, match="runtime.strategy: strategy tpu asked for, but "
+                       "nothing here says a TPU is attached"):
+        _runtime.make_strategy("tpu")
+
+
+def test_gpu_asked_for_where_none_exists():
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(dlkit.SpecError, match="sees no GPU here"):
+        _runtime.make_strategy("gpu")
+
+
+def test_cpu_strategy_trains(mlp):
+    mlp["runtime"] = {"strategy": "cpu"}
+    run = dlkit.train(mlp, verbose=0)
+    assert len(run.history["loss"]) == 2
