@@ -116,12 +116,17 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
 
 
 class Backup(keras.callbacks.BackupAndRestore):
-    """Keras' `BackupAndRestore`, saving at an epoch's end only if `min_interval` seconds have
-    passed since the last save (the first epoch always saves).
+    """Keras' `BackupAndRestore`, made crash-safe and cheaper.
 
-    A save costs a fixed 10-30 ms, which is a tenth of a small model's epoch; an interrupted
-    run loses at most `min_interval` seconds of work. ``min_interval: 0`` saves every epoch,
-    as Keras does.
+    - Crash-safe: Keras overwrites ``latest.weights.h5`` in place and then the metadata, so a
+      kill during a save leaves a torn file, or weights one epoch ahead of the metadata. Here
+      each save writes ``epoch-NNNNNN.weights.h5`` under a temporary name, renames it, and then
+      commits by atomically replacing ``training_metadata.json``, which names that file; older
+      weight files are removed only after the commit. A kill at any moment leaves a backup
+      whose weights and epoch belong together.
+    - Cheaper: a save costs a fixed 10-30 ms, a tenth of a small model's epoch; at an epoch's
+      end it saves only if `min_interval` seconds have passed since the last save (the first
+      epoch always saves). ``min_interval: 0`` saves every epoch, as Keras does.
 
     Args:
         backup_dir: where the backup lives.
@@ -147,6 +152,47 @@ class Backup(keras.callbacks.BackupAndRestore):
         if now - self._last_save >= self.min_interval:
             self._save_model()
             self._last_save = now
+
+    def _save_model(self) -> None:
+        from dlkit._rundir import write_atomic, write_json_atomic
+
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = folder / f"epoch-{self._current_epoch:06d}.weights.h5"
+        write_atomic(weights, lambda tmp: self.model.save_weights(tmp, overwrite=True))
+        write_json_atomic(folder / "training_metadata.json", {
+            "epoch": self._current_epoch, "batch": self._last_batch_seen,
+            "weights": weights.name})
+        for old in folder.glob("*.weights.h5"):
+            if old != weights:
+                old.unlink(missing_ok=True)
+
+    def _load_model(self) -> None:
+        weights = backup_weights(Path(self.backup_dir))
+        if weights is not None:
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(weights)
+            self.model._initial_epoch = backup_epoch(Path(self.backup_dir))  # as Keras does
+
+
+def backup_epoch(folder: Path) -> int:
+    """How many epochs a backup holds (0 when there is none)."""
+    import json
+
+    metadata = folder / "training_metadata.json"
+    return int(json.loads(metadata.read_text()).get("epoch", 0)) if metadata.is_file() else 0
+
+
+def backup_weights(folder: Path) -> Path | None:
+    """The weights file a backup's metadata names (Keras' own layout as a fallback)."""
+    import json
+
+    metadata = folder / "training_metadata.json"
+    if not metadata.is_file():
+        return None
+    name = json.loads(metadata.read_text()).get("weights", "latest.weights.h5")
+    return folder / name
 
 
 def _on(section: dict, key: str) -> bool:

@@ -73,7 +73,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
 
     A reader never sees a half-written `path`: either the old file or the complete new one.
     """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    suffixes = "".join(path.suffixes)  # keep "x.weights.h5" whole: Keras checks the ending
+    stem = path.name[: len(path.name) - len(suffixes)] if suffixes else path.name
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}-", suffix=suffixes)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

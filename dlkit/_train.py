@@ -16,7 +16,7 @@ import yaml
 
 from dlkit import _data, _labels, _rundir
 from dlkit._build import build
-from dlkit._callbacks import BACKUP_DIR, MONITORING
+from dlkit._callbacks import BACKUP_DIR, MONITORING, backup_epoch, backup_weights
 from dlkit._callbacks import callbacks as spec_callbacks
 from dlkit._errors import DataError, Problem, SpecError
 from dlkit._runlog import read_history
@@ -77,7 +77,7 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
         _check_backup(resume_dir / BACKUP_DIR, model)
         from dlkit._report import mark_restart
 
-        first_epoch = _backup_epoch(resume_dir / BACKUP_DIR)
+        first_epoch = backup_epoch(resume_dir / BACKUP_DIR)
         mark_restart(resume_dir, epoch=first_epoch)
     extra: list[keras.callbacks.Callback] = []
     if settings["deterministic"]:
@@ -226,25 +226,17 @@ def _compiled_metrics(settings: dict) -> list[str]:
 
 def _check_backup(backup: Path, model: keras.Model) -> None:
     """Refuses a corrupt backup before --resume touches anything; deletes nothing."""
-    weights = backup / "latest.weights.h5"
-    if not weights.exists():
+    weights = backup_weights(backup)
+    if weights is None:
         return
     try:
         model.load_weights(weights)
     except Exception as exc:  # noqa: BLE001 - any failure to read it means the same to a user
-        if (backup / "latest.weights.h5.bkp").exists():
-            return  # Keras' BackupAndRestore falls back to the previous backup itself
         raise SpecError(Problem("--resume", f"the backup {weights} cannot be read "
                                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
                                 "nothing was changed or deleted. Move the backup folder away "
                                 "to restart that run from its beginning, or train without "
                                 "--resume")) from None
-
-
-def _backup_epoch(backup: Path) -> int:
-    """How many epochs the backup holds (0 when there is none)."""
-    metadata = backup / "training_metadata.json"
-    return int(json.loads(metadata.read_text()).get("epoch", 0)) if metadata.is_file() else 0
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -113,7 +114,7 @@ def test_nan_loss_stops_at_once_naming_epoch_and_batch_and_keeps_the_backup(log_
     assert status["status"] == "failed" and "epoch 3, batch 1" in status["error"]
     assert not (run_dir / "model.keras").exists()
     model = dlkit.build(spec)
-    model.load_weights(run_dir / "backup" / "latest.weights.h5")
+    model.load_weights(run_dir / "backup" / "epoch-000002.weights.h5")
     assert all(np.isfinite(w).all() for w in model.get_weights())
     assert len(json.loads((run_dir / "history.json").read_text())["metrics"]["loss"]) == 2
 
@@ -213,11 +214,11 @@ def test_a_corrupt_backup_on_resume_is_refused_and_nothing_is_deleted(mlp, log_r
     with pytest.raises(KeyboardInterrupt):
         dlkit.train(mlp, callbacks=[Interrupt()], verbose=0)
     [run_dir] = (log_root / "tiny-mlp").iterdir()
-    weights = run_dir / "backup" / "latest.weights.h5"
+    weights = run_dir / "backup" / "epoch-000001.weights.h5"
     weights.write_bytes(b"garbage")
     before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
-    with pytest.raises(dlkit.SpecError, match=r"--resume: the backup .*latest.weights.h5 cannot "
-                       r"be read .*nothing was changed or deleted"):
+    with pytest.raises(dlkit.SpecError, match=r"--resume: the backup .*epoch-000001.weights.h5 "
+                       r"cannot be read .*nothing was changed or deleted"):
         dlkit.train(mlp, resume=True, verbose=0)
     after = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
     assert after == before
@@ -326,3 +327,30 @@ def test_deterministic_runs_are_bitwise_identical(mlp, log_root):
     mlp["seed"] = 4
     third = dlkit.train(mlp, verbose=0).model.get_weights()
     assert any(not np.array_equal(a, b) for a, b in zip(first, third))
+
+
+def test_a_backup_killed_mid_save_still_restores_a_matching_epoch(tmp_path):
+    """The save commits by renaming the metadata: weights and epoch always belong together."""
+    from dlkit._callbacks import Backup, backup_epoch, backup_weights
+
+    model = tiny_model()
+    backup = Backup(str(tmp_path), min_interval=0)
+    backup.set_model(model)
+    model.layers[0].kernel.assign([[1.0]])
+    backup.on_epoch_end(0)
+    original_save_weights = model.save_weights
+
+    def die_halfway(path, overwrite=True):
+        Path(path).write_bytes(b"\x89HDF half")
+        raise KeyboardInterrupt
+
+    model.save_weights = die_halfway
+    model.layers[0].kernel.assign([[2.0]])
+    with pytest.raises(KeyboardInterrupt):
+        backup.on_epoch_end(1)
+    model.save_weights = original_save_weights
+    assert backup_epoch(tmp_path) == 1
+    assert [p.name for p in tmp_path.glob("*.weights.h5")] == ["epoch-000001.weights.h5"]
+    restored = tiny_model()
+    restored.load_weights(backup_weights(tmp_path))
+    assert float(restored.layers[0].kernel.numpy()[0, 0]) == 1.0
