@@ -6,6 +6,7 @@ import keras
 
 from dlkit._data import Arrays
 from dlkit._errors import DataError, Problem, did_you_mean
+from dlkit._resolve import first_line
 
 
 def keras_dataset_names() -> list[str]:
@@ -29,7 +30,7 @@ def load_keras_dataset(source: str) -> Arrays:
         (x, y), (x_val, y_val) = getattr(keras.datasets, name).load_data()
     except Exception as exc:  # noqa: BLE001 - any download failure gets the same advice
         raise DataError(Problem("data.source", f"could not download Keras dataset {name!r} "
-                                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+                                f"({type(exc).__name__}: {first_line(exc)[:200]}). "
                                 "This machine may be offline: copy the dataset into "
                                 "~/.keras/datasets, or save arrays with numpy.savez and use "
                                 "source: npz")) from None

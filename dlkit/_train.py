@@ -19,6 +19,7 @@ from dlkit._build import build
 from dlkit._callbacks import BACKUP_DIR, MONITORING, backup_epoch, backup_weights
 from dlkit._callbacks import callbacks as spec_callbacks
 from dlkit._errors import DataError, Problem, SpecError
+from dlkit._resolve import first_line
 from dlkit._runlog import read_history
 from dlkit._runtime import make_strategy, replica_count
 from dlkit._spec import Spec, load_spec
@@ -233,7 +234,7 @@ def _check_backup(backup: Path, model: keras.Model) -> None:
         model.load_weights(weights)
     except Exception as exc:  # noqa: BLE001 - any failure to read it means the same to a user
         raise SpecError(Problem("--resume", f"the backup {weights} cannot be read "
-                                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                                f"({type(exc).__name__}: {first_line(exc)[:200]}); "
                                 "nothing was changed or deleted. Move the backup folder away "
                                 "to restart that run from its beginning, or train without "
                                 "--resume")) from None
