@@ -43,3 +43,33 @@ def test_cpu_strategy_trains(mlp):
     mlp["runtime"] = {"strategy": "cpu"}
     run = dlkit.train(mlp, verbose=0)
     assert len(run.history["loss"]) == 2
+
+
+MIRRORED = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import dlkit
+spec = {"name": "mirror", "seed": 0, "data": {"source": "digits"},
+        "model": {"input_shape": [64], "layers": [
+            {"type": "Dense", "units": 16, "activation": "relu"},
+            {"type": "Dense", "units": 10, "activation": "softmax"}]},
+        "compile": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        "train": {"epochs": 2, "batch_size": 64}, "runtime": {"strategy": "mirrored"}}
+run = dlkit.train(spec, logdir=sys.argv[1], verbose=0)
+print(json.dumps(json.loads((run.log_dir / "run.json").read_text())))
+"""
+
+
+def test_mirrored_on_two_logical_cpus_records_the_replicas(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    status = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status["strategy"] == "MirroredStrategy" and status["replicas"] == 2
+    assert status["status"] == "finished"
