@@ -52,7 +52,7 @@ def load(data: dict, *, input_shape: list, seed: int | None) -> Arrays:
         from dlkit._keras_data import load_keras_dataset  # imports keras; only when asked
 
         arrays = load_keras_dataset(source)
-    return _shaped(arrays, input_shape)
+    return shaped(arrays, input_shape)
 
 
 def _digits() -> Arrays:
@@ -167,7 +167,7 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _shaped(arrays: Arrays, input_shape: list) -> Arrays:
+def shaped(arrays: Arrays, input_shape: list) -> Arrays:
     """Reshapes x (and x_val) to the model's input shape when only the layout differs."""
     def fit(x: np.ndarray, which: str) -> np.ndarray:
         x = np.asarray(x)

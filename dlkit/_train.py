@@ -167,7 +167,7 @@ def _arrays_from(data: Any, input_shape: list) -> _data.Arrays:
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
         raise DataError(Problem("data", "pass data as (x, y), (x, y, x_val, y_val) or a "
                                 f"tf.data.Dataset; received {type(data).__name__}"))
-    return _data._shaped(_data.Arrays(*data), input_shape)
+    return _data.shaped(_data.Arrays(*data), input_shape)
 
 
 def _with_labels_fitted(arrays: _data.Arrays, model: keras.Model) -> _data.Arrays:
