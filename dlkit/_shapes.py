@@ -1,6 +1,7 @@
 """Pass 3 of validation: do the layers fit together, and does the model fit in memory?
 
-The model is assembled once inside a throwaway `tf.Graph`: Keras then creates every weight as
+The model is assembled inside a throwaway `tf.Graph` (`scratch_graph`), from the very layers
+pass 2 resolved there: Keras then creates every weight as
 a graph variable whose initial value is never computed, so shapes are checked and parameters
 counted without allocating them (a 10^12-parameter spec is refused in milliseconds instead of
 exhausting the machine).
@@ -22,19 +23,21 @@ BYTES_PER_PARAMETER = 4  # float32 variables, also under mixed precision
 MEMORY_SHARE = 0.5  # weights alone may take at most this share of the memory available
 
 
-def check_shapes(spec: dict, problems: Problems) -> int | None:
-    """Assembles the model without weights; returns its parameter count, or None on a problem."""
-    with tf.Graph().as_default():
-        layers = model_parts(spec, problems).layers
-        if problems.items:
-            return None
-        shape = tuple(spec["model"]["input_shape"])
-        try:
-            model = keras.Sequential([keras.Input(shape=shape), *layers])
-        except Exception as exc:  # noqa: BLE001 - located below, with the layer's path
-            problems.items.append(locate_shape_error(spec, shape, exc))
-            return None
-        count = model.count_params()
+def scratch_graph() -> Any:
+    """A throwaway graph: Keras objects made inside it allocate no weights."""
+    return tf.Graph().as_default()
+
+
+def check_shapes(spec: dict, layers: list, problems: Problems) -> int | None:
+    """Assembles `layers` (made inside `scratch_graph`) into the model; returns its parameter
+    count, or None after recording a problem."""
+    shape = tuple(spec["model"]["input_shape"])
+    try:
+        model = keras.Sequential([keras.Input(shape=shape), *layers])
+    except Exception as exc:  # noqa: BLE001 - located below, with the layer's path
+        problems.items.append(locate_shape_error(spec, shape, exc))
+        return None
+    count = model.count_params()
     _check_memory(count, problems)
     return count
 

@@ -112,12 +112,12 @@ def validate(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> dict[s
     problems = Problems()
     spec = check_schema(raw, default_name, problems)
     _checks.run_checks(spec, problems)
-    with _resolve.random_state_kept():  # validating must not shift the draws of a later build
-        _resolve.model_parts(spec, problems)
-    _callbacks.check_callbacks(spec, problems)
-    if not problems.items:
-        with _resolve.random_state_kept():
-            _shapes.check_shapes(spec, problems)
+    # Validating must not shift the random draws of a later build, nor allocate weights.
+    with _resolve.random_state_kept(), _shapes.scratch_graph():
+        layers = _resolve.model_parts(spec, problems).layers
+        _callbacks.check_callbacks(spec, problems)
+        if not problems.items:
+            _shapes.check_shapes(spec, layers, problems)
     if problems.items:
         raise SpecError(_in_spec_order(problems.items))
     for path, message in _checks.symmetric_initializer_warnings(spec):
