@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 
+from dlkit._backup import backup_epoch
 from dlkit._errors import TrainingError
 
 
@@ -40,9 +40,8 @@ class NanGuard(keras.callbacks.Callback):
                 f"{self._last_good()}")
 
     def _last_good(self) -> str:
-        metadata = self.backup_dir / "training_metadata.json" if self.backup_dir else None
-        if metadata is not None and metadata.is_file():
-            epoch = json.loads(metadata.read_text()).get("epoch")
+        epoch = backup_epoch(self.backup_dir) if self.backup_dir else 0
+        if epoch:
             return f"The last good backup is from epoch {epoch}, kept in {self.backup_dir}."
         return "No epoch finished before it, so there is no good backup to keep."
 

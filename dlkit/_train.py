@@ -16,7 +16,8 @@ import yaml
 
 from dlkit import _data, _labels, _rundir
 from dlkit._build import build
-from dlkit._callbacks import BACKUP_DIR, MONITORING, backup_epoch, backup_weights
+from dlkit._backup import BACKUP_DIR, backup_epoch, backup_weights
+from dlkit._callbacks import MONITORING
 from dlkit._callbacks import callbacks as spec_callbacks
 from dlkit._errors import DataError, Problem, SpecError
 from dlkit._resolve import first_line

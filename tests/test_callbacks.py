@@ -225,7 +225,7 @@ def test_a_corrupt_backup_on_resume_is_refused_and_nothing_is_deleted(mlp, log_r
 
 
 def test_backup_saves_at_most_once_per_interval(tmp_path):
-    from dlkit._callbacks import Backup
+    from dlkit._backup import Backup
 
     model = tiny_model()
     saves = []
@@ -331,7 +331,7 @@ def test_deterministic_runs_are_bitwise_identical(mlp, log_root):
 
 def test_a_backup_killed_mid_save_still_restores_a_matching_epoch(tmp_path):
     """The save commits by renaming the metadata: weights and epoch always belong together."""
-    from dlkit._callbacks import Backup, backup_epoch, backup_weights
+    from dlkit._backup import Backup, backup_epoch, backup_weights
 
     model = tiny_model()
     backup = Backup(str(tmp_path), min_interval=0)

@@ -1,0 +1,89 @@
+"""The run's backup (``backup/``): what ``--resume`` continues from, written crash-safely."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from dlkit._rundir import write_atomic, write_json_atomic
+
+BACKUP_DIR = "backup"
+METADATA_FILE = "training_metadata.json"  # Keras' name, kept
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras' `BackupAndRestore`, made crash-safe and cheaper.
+
+    - Crash-safe: Keras overwrites ``latest.weights.h5`` in place and then the metadata, so a
+      kill during a save leaves a torn file, or weights one epoch ahead of the metadata. Here
+      each save writes ``epoch-NNNNNN.weights.h5`` under a temporary name, renames it, and then
+      commits by atomically replacing ``training_metadata.json``, which names that file; older
+      weight files are removed only after the commit. A kill at any moment leaves a backup
+      whose weights and epoch belong together.
+    - Cheaper: a save costs a fixed 10-30 ms, a tenth of a small model's epoch; at an epoch's
+      end it saves only if `min_interval` seconds have passed since the last save (the first
+      epoch always saves). ``min_interval: 0`` saves every epoch, as Keras does.
+
+    Args:
+        backup_dir: where the backup lives.
+        min_interval: seconds between saves at epoch ends.
+        **kwargs: the rest of `keras.callbacks.BackupAndRestore`'s arguments.
+    """
+
+    def __init__(self, backup_dir: str, min_interval: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(backup_dir, **kwargs)
+        if not isinstance(min_interval, (int, float)) or min_interval < 0:
+            raise ValueError(f"min_interval is a number of seconds >= 0, received "
+                             f"{min_interval!r}")
+        self.min_interval = float(min_interval)
+        self._last_save = -float("inf")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.save_freq != "epoch":
+            super().on_epoch_end(epoch, logs)
+            return
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        now = time.monotonic()
+        if now - self._last_save >= self.min_interval:
+            self._save_model()
+            self._last_save = now
+
+    def _save_model(self) -> None:
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = folder / f"epoch-{self._current_epoch:06d}.weights.h5"
+        write_atomic(weights, lambda tmp: self.model.save_weights(tmp, overwrite=True))
+        write_json_atomic(folder / METADATA_FILE, {
+            "epoch": self._current_epoch, "batch": self._last_batch_seen,
+            "weights": weights.name})
+        for old in folder.glob("*.weights.h5"):
+            if old != weights:
+                old.unlink(missing_ok=True)
+
+    def _load_model(self) -> None:
+        weights = backup_weights(Path(self.backup_dir))
+        if weights is not None:
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(weights)
+            self.model._initial_epoch = backup_epoch(Path(self.backup_dir))  # as Keras does
+
+
+def backup_epoch(folder: Path) -> int:
+    """How many epochs a backup holds (0 when there is none)."""
+    metadata = folder / METADATA_FILE
+    return int(json.loads(metadata.read_text()).get("epoch", 0)) if metadata.is_file() else 0
+
+
+def backup_weights(folder: Path) -> Path | None:
+    """The weights file a backup's metadata names (Keras' own layout as a fallback)."""
+    metadata = folder / METADATA_FILE
+    if not metadata.is_file():
+        return None
+    name = json.loads(metadata.read_text()).get("weights", "latest.weights.h5")
+    return folder / name
