@@ -14,6 +14,13 @@ SPARSE = {"sparse_categorical_crossentropy"}
 ONE_HOT = {"categorical_crossentropy", "categorical_focal_crossentropy", "kl_divergence",
            "categorical_hinge"}
 BINARY = {"binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge"}
+# Losses of a model that predicts classes (KL divergence compares distributions instead).
+CLASSIFIER = (SPARSE | ONE_HOT | BINARY) - {"kl_divergence"}
+
+
+def is_classifier(loss: Any) -> bool:
+    """Whether a compiled loss means the model predicts classes."""
+    return loss_name(loss) in CLASSIFIER
 
 
 def loss_name(loss: Any) -> str:

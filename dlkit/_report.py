@@ -21,10 +21,6 @@ import tensorflow as tf
 
 from dlkit import _rundir
 
-CLASSIFIER_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy",
-                     "binary_crossentropy", "categorical_focal_crossentropy",
-                     "binary_focal_crossentropy", "hinge", "squared_hinge", "categorical_hinge")
-
 
 def flatten(value: Any, prefix: str = "") -> dict[str, bool | int | float | str]:
     """``{"a": {"b": [1, {"c": 2}]}}`` -> ``{"a.b[0]": 1, "a.b[1].c": 2}``.

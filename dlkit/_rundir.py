@@ -93,9 +93,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def mark(run_dir: Path, status: str, **details: Any) -> None:
-    """Records the run's state in ``run.json``: running, finished or failed."""
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """The run's ``run.json`` (empty if not written yet)."""
     file = run_dir / STATUS_FILE
-    current = json.loads(file.read_text()) if file.exists() else {}
+    return json.loads(file.read_text()) if file.is_file() else {}
+
+
+def mark(run_dir: Path, status: str, **details: Any) -> None:
+    """Records the run's state in ``run.json``: running, finished, failed or interrupted."""
+    current = read_status(run_dir)
     current.update(details, status=status, updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    write_json_atomic(file, current)
+    write_json_atomic(run_dir / STATUS_FILE, current)

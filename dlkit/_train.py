@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -128,9 +127,7 @@ def _unfinished_run(root: Path, spec: Spec) -> Path:
     """The newest run of this name not marked finished, for ``--resume``."""
     base = _rundir.run_name_dir(root, spec.name)
     for run_dir in sorted(base.glob("*/"), reverse=True) if base.is_dir() else []:
-        status = run_dir / _rundir.STATUS_FILE
-        state = json.loads(status.read_text()).get("status") if status.is_file() else None
-        if state == "finished":
+        if _rundir.read_status(run_dir).get("status") == "finished":
             continue
         saved = run_dir / "spec.yaml"
         if saved.is_file() and yaml.safe_load(saved.read_text()) != spec.to_dict():
@@ -244,13 +241,13 @@ def _check_backup(backup: Path, model: keras.Model) -> None:
 def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,
             validation: tuple | None) -> None:
     """Saves the model and the pictures, and marks the run finished."""
-    from dlkit._report import CLASSIFIER_LOSSES, write_pictures
+    from dlkit._report import write_pictures
 
     metrics = record["metrics"]
     _rundir.write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
     write_pictures(run_dir, metrics=metrics, name=settings["name"], model=model,
                    validation=validation,
-                   classifier=_labels.loss_name(model.loss) in CLASSIFIER_LOSSES,
+                   classifier=_labels.is_classifier(model.loss),
                    tensorboard=isinstance(settings["callbacks"]["tensorboard"], dict))
     details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
