@@ -7,14 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras
+import tensorflow as tf
 
-from dlkit._errors import SpecError
+from dlkit._errors import Problem, SpecError
 from dlkit._resolve import ModelParts, model_parts
+from dlkit._runtime import auto_steps_per_execution, resolve_precision
 from dlkit._schema import Problems
 from dlkit._shapes import locate_shape_error
 from dlkit._spec import Spec, load_spec
 
 MIXED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
+MIRRORED_STRATEGIES = (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def build(spec: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> keras.Model:
@@ -38,29 +41,45 @@ def build(spec: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> keras.Mode
         >>> model.fit(x, y, epochs=5, callbacks=dlkit.callbacks(spec))
     """
     data = load_spec(spec).to_dict()
-    parts = _resolve(data)
+    runtime = data["runtime"]
+    precision = resolve_precision(runtime["precision"], runtime["strategy"])
+    parts = _resolve(_with_precision(data, precision))
     model = _assemble(data, parts.layers)
     optimizer = parts.optimizer
-    if data["runtime"]["precision"] == "mixed_float16":
+    if precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    model.compile(optimizer=optimizer, loss=parts.loss, metrics=parts.metrics)
+    steps = _steps_per_execution(runtime["steps_per_execution"], model, data)
+    model.compile(optimizer=optimizer, loss=parts.loss, metrics=parts.metrics,
+                  steps_per_execution=steps)
     return model
+
+
+def _steps_per_execution(steps: int | str, model: keras.Model, data: dict) -> int:
+    """Several batches per call, except under mirrored strategies, where Keras' loop over
+    several steps fails (keras-team/keras#19246: a merge_call inside its tf.cond)."""
+    mirrored = isinstance(tf.distribute.get_strategy(), MIRRORED_STRATEGIES)
+    if steps == "auto":
+        return 1 if mirrored else auto_steps_per_execution(model, data["train"]["batch_size"])
+    if mirrored and steps > 1:
+        raise SpecError(Problem("runtime.steps_per_execution", f"{steps} batches per call do "
+                                "not work under a mirrored strategy in this Keras "
+                                f"({keras.__version__}; keras-team/keras#19246); use auto or 1"))
+    return steps
 
 
 def _resolve(data: dict) -> ModelParts:
     problems = Problems()
-    parts = model_parts(_with_precision(data), problems)
+    parts = model_parts(data, problems)
     if problems.items:  # e.g. a registered layer was unregistered since validation
         raise SpecError(problems.items)
     return parts
 
 
-def _with_precision(data: dict) -> dict:
-    """Gives every layer but the output layer the spec's mixed dtype policy, if any.
+def _with_precision(data: dict, precision: str) -> dict:
+    """Gives every layer but the output layer the mixed dtype policy `precision`, if any.
 
     The output layer stays float32, so that losses and softmax are computed in full precision.
     """
-    precision = data["runtime"]["precision"]
     if precision not in MIXED_PRECISIONS:
         return data
     layers = [dict(layer) for layer in data["model"]["layers"]]

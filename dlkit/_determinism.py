@@ -19,32 +19,41 @@ EPOCH_STRIDE = 2**20  # dropout draws per epoch before two epochs' streams could
 
 
 def epoch_keyed_batches(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
-                        first_epoch: int, epochs: int) -> tuple[tf.data.Dataset, int]:
-    """Batches for epochs ``first_epoch..epochs-1``, each epoch in an order fixed by
-    ``(seed, epoch)``; returns the dataset and the steps per epoch."""
+                        epoch: tf.Variable) -> tf.data.Dataset:
+    """One epoch of batches, in an order fixed by ``(seed, epoch)``.
+
+    The epoch is read from the variable `epoch` each time Keras starts iterating the dataset
+    (once an epoch, after ``on_epoch_begin``, where `EpochSeeds` sets it). One dataset per
+    epoch, rather than all epochs in one stream, keeps epochs whole when several batches run
+    per call (``steps_per_execution``): Keras would otherwise let a call run on into the next
+    epoch's batches.
+    """
     count = len(x)
     steps = math.ceil(count / batch_size)
     features, labels = tf.constant(x), tf.constant(y)
 
-    def one_epoch(epoch: tf.Tensor) -> tf.data.Dataset:
-        key = tf.stack([tf.constant(seed, tf.int64), epoch])
-        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=key)
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(
-            lambda index: (tf.gather(features, index), tf.gather(labels, index)))
+    def order(_: tf.Tensor) -> tf.Tensor:
+        key = tf.stack([tf.constant(seed, tf.int64), epoch.read_value()])
+        return tf.random.experimental.stateless_shuffle(tf.range(count), seed=key)
 
-    dataset = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
-    return dataset.prefetch(tf.data.AUTOTUNE), steps
+    dataset = tf.data.Dataset.from_tensors(0).map(order).unbatch().batch(batch_size).map(
+        lambda index: (tf.gather(features, index), tf.gather(labels, index)))
+    return dataset.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(
+        tf.data.AUTOTUNE)
 
 
 class EpochSeeds(keras.callbacks.Callback):
     """Sets every seed generator's state (dropout, noise layers) from ``(seed, epoch)`` as each
     epoch begins."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, epoch: tf.Variable | None = None) -> None:
         super().__init__()
         self.seed = seed
+        self.epoch = epoch
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.epoch is not None:  # the data order of `epoch_keyed_batches`
+            self.epoch.assign(epoch)
         states = [v for v in self.model.non_trainable_variables
                   if v.path.endswith("seed_generator_state")]
         for index, state in enumerate(states):

@@ -17,16 +17,22 @@ class NanGuard(keras.callbacks.Callback):
 
     Unlike `keras.callbacks.TerminateOnNaN`, it raises at once, so the epoch never ends and
     no epoch-end callback (a backup, a checkpoint) saves the broken weights: the last good
-    backup survives.
+    backup survives. When one call into TensorFlow runs several batches
+    (``steps_per_execution``), Keras reports after the last of them, so the message names that
+    range of batches.
     """
 
     def __init__(self, backup_dir: str | Path | None = None) -> None:
         super().__init__()
         self.backup_dir = Path(backup_dir) if backup_dir is not None else None
         self._epoch = 0
+        self._first_batch = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self._first_batch = batch
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
@@ -35,9 +41,17 @@ class NanGuard(keras.callbacks.Callback):
         value = float(loss)
         if not math.isfinite(value):
             raise TrainingError(
-                f"the loss became {value} in epoch {self._epoch + 1}, batch {batch + 1}; lower "
-                f"the learning rate, clip gradients (clipnorm) or normalize the inputs. "
+                f"the loss became {value} in epoch {self._epoch + 1}, {self._batches(batch)}; "
+                f"lower the learning rate, clip gradients (clipnorm) or normalize the inputs. "
                 f"{self._last_good()}")
+
+    def _batches(self, last: int) -> str:
+        steps = self.params.get("steps") if isinstance(self.params, dict) else None
+        if steps:
+            last = min(last, steps - 1)  # a short last call of the epoch
+        if last <= self._first_batch:
+            return f"batch {last + 1}"
+        return f"batches {self._first_batch + 1}-{last + 1} (run in one call)"
 
     def _last_good(self) -> str:
         epoch = backup_epoch(self.backup_dir) if self.backup_dir else 0

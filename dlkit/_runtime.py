@@ -6,6 +6,8 @@ import os
 import warnings
 from pathlib import Path
 
+import keras
+import numpy as np
 import tensorflow as tf
 
 from dlkit._errors import Problem, SpecError
@@ -79,3 +81,78 @@ def _tpu_strategy(*, required: bool) -> tf.distribute.Strategy | None:
 
 def replica_count(strategy: tf.distribute.Strategy) -> int:
     return int(strategy.num_replicas_in_sync)
+
+
+# --- precision -------------------------------------------------------------------------------
+
+def cpu_has_amx() -> bool:
+    """Whether this CPU has AMX bfloat16 tiles (Sapphire Rapids and later), which oneDNN uses
+    for bfloat16 matrix products: there bfloat16 is much faster than float32."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith("flags") and "amx_bf16" in line.split()
+               for line in text.splitlines())
+
+
+def gpu_compute_capabilities() -> list[tuple[int, int]]:
+    """The compute capability of every GPU TensorFlow sees."""
+    found = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        found.append(tuple(details.get("compute_capability") or (0, 0)))
+    return found
+
+
+def resolve_precision(precision: str, strategy: str) -> str:
+    """The dtype policy ``runtime.precision`` stands for on this machine.
+
+    ``auto`` is ``mixed_bfloat16`` on TPUs and on CPUs with AMX, ``mixed_float16`` where
+    training runs on GPUs of compute capability 7.0 or more (tensor cores), else ``float32``.
+    The strategy in scope (or the spec's ``runtime.strategy``) says where training runs.
+    """
+    if precision != "auto":
+        return precision
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.TPUStrategy):
+        return "mixed_bfloat16"
+    if strategy != "cpu":
+        capabilities = gpu_compute_capabilities()
+        if capabilities:
+            return "mixed_float16" if min(capabilities) >= (7, 0) else "float32"
+    return "mixed_bfloat16" if cpu_has_amx() else "float32"
+
+
+# --- steps per execution ---------------------------------------------------------------------
+
+# One call into TensorFlow should run about this many floating-point operations, so that the
+# Python work per call (callbacks, logs) is small beside it; and at most MAX_STEPS batches, so
+# that progress bars and the NaN guard still hear from training often.
+EXECUTION_FLOPS = 4e9
+MAX_STEPS = 64
+
+
+def auto_steps_per_execution(model: keras.Model, batch_size: object) -> int:
+    """How many batches one `train_function` call runs, from the model's work per batch.
+
+    A small model's step is shorter than Keras' Python overhead per step, so several steps
+    run in one call (a small MLP trains 1.7x faster with 16); a large model's step is long,
+    so one step a call costs nothing and keeps callbacks timely.
+    """
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+        return 1  # "full": one step per epoch anyway
+    flops = 6 * batch_size * sum(_multiply_adds(layer) for layer in model.layers)
+    return int(max(1, min(MAX_STEPS, EXECUTION_FLOPS // max(flops, 1))))
+
+
+def _multiply_adds(layer: keras.layers.Layer) -> int:
+    """Multiply-adds per sample, roughly: the layer's weights once per position they are used
+    at (each output pixel of a convolution, each time step of a recurrent layer)."""
+    positions = 1
+    for tensor in (getattr(layer, "input", None), getattr(layer, "output", None)):
+        try:
+            dims = [d for d in tensor.shape[1:-1] if d]
+        except (AttributeError, TypeError, ValueError):
+            continue
+        positions = max(positions, int(np.prod(dims)) if dims else 1)
+    return layer.count_params() * positions

@@ -33,7 +33,9 @@ CALLBACK_DEFAULTS = {
     "overfitting": {},
 }
 CALLBACK_KEYS = tuple(CALLBACK_DEFAULTS)
-RUNTIME_KEYS = ("strategy", "precision")
+RUNTIME_KEYS = ("strategy", "precision", "steps_per_execution", "peer_timeout")
+# Seconds a multi_worker process waits for its peers before it gives up with a message.
+PEER_TIMEOUT = 120
 
 
 class Problems:
@@ -288,9 +290,18 @@ def _runtime(value: object, problems: Problems) -> object:
     if section is None:
         return value
     check_keys(section, RUNTIME_KEYS, "runtime", problems)
-    section = {"strategy": "auto", "precision": "auto", **section}
+    section = {"strategy": "auto", "precision": "auto", "steps_per_execution": "auto",
+               "peer_timeout": PEER_TIMEOUT, **section}
     for key, allowed in (("strategy", STRATEGIES), ("precision", PRECISIONS)):
         if section[key] not in allowed:
             problems.add(f"runtime.{key}", f"expected one of {', '.join(allowed)}; received "
                          f"{section[key]!r}{did_you_mean(section[key], allowed)}")
+    steps = section["steps_per_execution"]
+    if not (steps == "auto" or (is_int(steps) and 0 < steps <= 10**6)):
+        problems.add("runtime.steps_per_execution", "expected auto or a positive integer (how "
+                     f"many batches one call into TensorFlow runs), received {steps!r}")
+    timeout = section["peer_timeout"]
+    if not (is_number(timeout) and 0 < timeout <= 86400):
+        problems.add("runtime.peer_timeout", "expected seconds to wait for the other workers, "
+                     f"more than 0 and at most 86400, received {timeout!r}")
     return section

@@ -21,7 +21,7 @@ from dlkit._callbacks import callbacks as spec_callbacks
 from dlkit._errors import DataError, Problem, SpecError
 from dlkit._resolve import first_line
 from dlkit._runlog import read_history
-from dlkit._runtime import make_strategy, replica_count
+from dlkit._runtime import make_strategy, replica_count, resolve_precision
 from dlkit._spec import Spec, load_spec
 
 
@@ -69,9 +69,11 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     _seed(settings)
     root = _rundir.log_root(logdir)
     resume_dir = _unfinished_run(root, spec) if resume else None
-    strategy = make_strategy(settings["runtime"]["strategy"])
+    runtime = settings["runtime"]
+    strategy = make_strategy(runtime["strategy"])
     with strategy.scope():
         model = build(spec)
+        precision = resolve_precision(runtime["precision"], runtime["strategy"])
     fit_args = _fit_arguments(settings, model, data)
     first_epoch = 0
     if resume_dir is not None:
@@ -87,7 +89,8 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     if resume_dir is None:
         _rundir.write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
     _rundir.mark(run_dir, "running", strategy=type(strategy).__name__,
-                 replicas=replica_count(strategy), tensorflow=tf.__version__,
+                 replicas=replica_count(strategy), precision=precision,
+                 steps_per_execution=model.steps_per_execution, tensorflow=tf.__version__,
                  keras=keras.__version__)
     cbs = [*extra, *spec_callbacks(spec, log_dir=run_dir, verbose=verbose != 0),
            *(callbacks or [])]
@@ -107,13 +110,13 @@ def _deterministic(fit_args: dict, settings: dict, first_epoch: int) -> tuple[di
     from dlkit._determinism import EpochSeeds, epoch_keyed_batches
 
     seed = settings["seed"] if settings["seed"] is not None else 0
+    epoch = tf.Variable(first_epoch, dtype=tf.int64, trainable=False, name="dlkit_epoch")
     if "y" in fit_args and fit_args["shuffle"]:
-        batches, steps = epoch_keyed_batches(
-            fit_args["x"], fit_args["y"], batch_size=fit_args["batch_size"], seed=seed,
-            first_epoch=first_epoch, epochs=settings["train"]["epochs"])
-        fit_args = {"x": batches, "steps_per_epoch": steps, "shuffle": False,
+        batches = epoch_keyed_batches(fit_args["x"], fit_args["y"], seed=seed, epoch=epoch,
+                                      batch_size=fit_args["batch_size"])
+        fit_args = {"x": batches, "shuffle": False,
                     "validation_data": fit_args["validation_data"]}
-    return fit_args, [EpochSeeds(seed)]
+    return fit_args, [EpochSeeds(seed, epoch)]
 
 
 def _seed(settings: dict) -> None:

@@ -101,17 +101,21 @@ class PoisonAt(keras.callbacks.Callback):
             self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
 
 
-def test_nan_loss_stops_at_once_naming_epoch_and_batch_and_keeps_the_backup(log_root):
+@pytest.mark.parametrize("steps, where", [(1, "batch 1"), (4, "batches 1-4 (run in one call)"),
+                                          ("auto", "batches 1-")])
+def test_nan_loss_stops_at_once_naming_epoch_and_batch_and_keeps_the_backup(log_root, steps,
+                                                                             where):
     spec = copy.deepcopy(MLP)
     spec["train"]["epochs"] = 4
+    spec["runtime"] = {"steps_per_execution": steps}
     spec["callbacks"] = {"backup": {"min_interval": 0}}  # a backup at every epoch's end
     with pytest.raises(dlkit.TrainingError) as info:
         dlkit.train(spec, callbacks=[PoisonAt(2)], verbose=0)
     [run_dir] = (log_root / "tiny-mlp").iterdir()
-    assert "the loss became nan in epoch 3, batch 1" in str(info.value)
+    assert f"the loss became nan in epoch 3, {where}" in str(info.value)
     assert f"The last good backup is from epoch 2, kept in {run_dir / 'backup'}" in str(info.value)
     status = json.loads((run_dir / "run.json").read_text())
-    assert status["status"] == "failed" and "epoch 3, batch 1" in status["error"]
+    assert status["status"] == "failed" and f"epoch 3, {where}" in status["error"]
     assert not (run_dir / "model.keras").exists()
     model = dlkit.build(spec)
     model.load_weights(run_dir / "backup" / "epoch-000002.weights.h5")

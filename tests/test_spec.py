@@ -22,7 +22,8 @@ def test_defaults_are_filled_in(mlp):
         "early_stopping": False, "tensorboard": {}, "checkpoint": False,
         "reduce_lr_on_plateau": False, "csv_logger": False, "terminate_on_nan": {},
         "backup": {}, "overfitting": {}}
-    assert spec["runtime"] == {"strategy": "auto", "precision": "auto"}
+    assert spec["runtime"] == {"strategy": "auto", "precision": "auto",
+                               "steps_per_execution": "auto", "peer_timeout": 120}
     assert spec["deterministic"] is False
     assert spec["model"]["regularization"] is None
 
@@ -85,6 +86,12 @@ def test_every_problem_is_reported_at_once_in_spec_order(mlp):
     ("data", {"source": "csv", "path": "a.csv"}, "data.target", "target column"),
     ("runtime", {"strategy": "mirored"}, "runtime.strategy", "did you mean 'mirrored'"),
     ("runtime", {"precision": "fp16"}, "runtime.precision", "expected one of"),
+    ("runtime", {"steps_per_execution": 0}, "runtime.steps_per_execution", "positive integer"),
+    ("runtime", {"steps_per_execution": "many"}, "runtime.steps_per_execution", "auto or"),
+    ("runtime", {"peer_timeout": -1}, "runtime.peer_timeout", "seconds"),
+    ("runtime", {"peer_timeout": float("nan")}, "runtime.peer_timeout", "seconds"),
+    ("runtime", {"stepsperexecution": 4}, "runtime.stepsperexecution",
+     "did you mean 'steps_per_execution'"),
     ("callbacks", {"early_stopping": 3}, "callbacks.early_stopping", "a mapping"),
     ("seed", -4, "seed", "integer"),
     ("deterministic", "yes", "deterministic", "true or false"),

@@ -114,7 +114,7 @@ def test_divergence_is_a_training_error_and_the_run_is_marked_failed(log_root):
             "compile": {"optimizer": {"type": "SGD", "learning_rate": 1e12}, "loss": "mse"},
             "train": {"epochs": 5, "batch_size": 8}}
     with pytest.raises(dlkit.TrainingError, match=r"the loss became (nan|inf) in epoch \d+, "
-                       r"batch \d+"):
+                       r"batch(es)? \d+"):
         dlkit.train(spec, verbose=0)
     [run_dir] = (log_root / "diverge").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
