@@ -41,6 +41,9 @@ class Backup(keras.callbacks.BackupAndRestore):
                              f"{min_interval!r}")
         self.min_interval = float(min_interval)
         self._last_save = -float("inf")
+        # Where to restore from, when not from backup_dir: a multi-worker run's other workers
+        # resume from the chief's backup and write their own into temporary directories.
+        self.restore_dir: Path | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.save_freq != "epoch":
@@ -66,12 +69,13 @@ class Backup(keras.callbacks.BackupAndRestore):
                 old.unlink(missing_ok=True)
 
     def _load_model(self) -> None:
-        weights = backup_weights(Path(self.backup_dir))
+        folder = self.restore_dir or Path(self.backup_dir)
+        weights = backup_weights(folder)
         if weights is not None:
             if self.model.optimizer is not None and not self.model.optimizer.built:
                 self.model.optimizer.build(self.model.trainable_variables)
             self.model.load_weights(weights)
-            self.model._initial_epoch = backup_epoch(Path(self.backup_dir))  # as Keras does
+            self.model._initial_epoch = backup_epoch(folder)  # as Keras does
 
 
 def backup_epoch(folder: Path) -> int:

@@ -63,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _native_noise_filtered():
             import tensorflow as tf
 
-            tf.config.list_logical_devices()  # device start-up prints too
+            if "TF_CONFIG" not in os.environ:  # a multi-worker strategy must start first
+                tf.config.list_logical_devices()  # device start-up prints too
     try:
         if args.verb == "validate":
             return _validate(args)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +18,21 @@ import yaml
 
 from dlkit import _data, _labels, _rundir
 from dlkit._build import build
-from dlkit._backup import BACKUP_DIR, backup_epoch, backup_weights
+from dlkit._backup import BACKUP_DIR, Backup, backup_epoch, backup_weights
 from dlkit._callbacks import MONITORING
 from dlkit._callbacks import callbacks as spec_callbacks
-from dlkit._errors import DataError, Problem, SpecError
+from dlkit._errors import DataError, Problem, SpecError, TrainingError
 from dlkit._resolve import first_line
 from dlkit._runlog import read_history
-from dlkit._runtime import make_strategy, replica_count, resolve_precision
+from dlkit._keras_multi_worker_fixes import multi_worker_fixes
+from dlkit._runtime import (cluster_of, make_strategy, replica_count, resolve_precision,
+                            strategy_name)
 from dlkit._spec import Spec, load_spec
+
+
+# What a collective raises when another worker died, hung or cannot be reached.
+PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+               tf.errors.AbortedError, tf.errors.CancelledError)
 
 
 @dataclass
@@ -33,11 +43,16 @@ class Run:
         model: the trained `keras.Model` (best weights when early stopping restored them).
         history: per-epoch metrics, ``{"loss": [...], "val_loss": [...], ...}``.
         log_dir: the run directory, ``<root>/<name>/<YYYYmmdd-HHMMSS>``.
+        worker: under ``strategy: multi_worker``, which worker this process was.
+        chief: whether this process wrote the run directory. Under ``multi_worker`` only the
+            chief does; the other workers write into temporary directories, removed at the end.
     """
 
     model: keras.Model
     history: dict[str, list[float]]
     log_dir: Path
+    worker: str | None = None  # this process's place in a multi-worker cluster
+    chief: bool = True  # False: another worker wrote the run directory; log_dir is gone
 
 
 def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = None, *,
@@ -70,7 +85,9 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     root = _rundir.log_root(logdir)
     resume_dir = _unfinished_run(root, spec) if resume else None
     runtime = settings["runtime"]
-    strategy = make_strategy(runtime["strategy"])
+    strategy = make_strategy(runtime["strategy"], peer_timeout=runtime["peer_timeout"])
+    cluster = cluster_of(strategy)
+    chief = cluster is None or cluster.is_chief
     with strategy.scope():
         model = build(spec)
         precision = resolve_precision(runtime["precision"], runtime["strategy"])
@@ -78,31 +95,75 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     first_epoch = 0
     if resume_dir is not None:
         _check_backup(resume_dir / BACKUP_DIR, model)
-        from dlkit._report import mark_restart
-
         first_epoch = backup_epoch(resume_dir / BACKUP_DIR)
-        mark_restart(resume_dir, epoch=first_epoch)
+        if chief:
+            from dlkit._report import mark_restart
+
+            mark_restart(resume_dir, epoch=first_epoch)
     extra: list[keras.callbacks.Callback] = []
     if settings["deterministic"]:
         fit_args, extra = _deterministic(fit_args, settings, first_epoch)
-    run_dir = resume_dir or _rundir.create_run_dir(root, spec.name)
-    if resume_dir is None:
-        _rundir.write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
-    _rundir.mark(run_dir, "running", strategy=type(strategy).__name__,
-                 replicas=replica_count(strategy), precision=precision,
-                 steps_per_execution=model.steps_per_execution, tensorflow=tf.__version__,
-                 keras=keras.__version__)
-    cbs = [*extra, *spec_callbacks(spec, log_dir=run_dir, verbose=verbose != 0),
-           *(callbacks or [])]
+    if chief:
+        run_dir = resume_dir or _rundir.create_run_dir(root, spec.name)
+    else:  # the chief writes the run directory; this worker's copies are thrown away
+        run_dir = Path(tempfile.mkdtemp(prefix=f"dlkit-{cluster.task_type}{cluster.task_index}-"))
     try:
-        model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs, verbose=verbose)
-    except BaseException as exc:
-        state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        _rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    record = read_history(run_dir)
-    _finish(model, record, run_dir, settings, fit_args.get("validation_data"))
-    return Run(model=model, history=record["metrics"], log_dir=run_dir)
+        if resume_dir is None or not chief:
+            _rundir.write_text_atomic(run_dir / "spec.yaml",
+                                      yaml.safe_dump(settings, sort_keys=False))
+        _rundir.mark(run_dir, "running", strategy=strategy_name(strategy),
+                     replicas=replica_count(strategy), precision=precision,
+                     steps_per_execution=model.steps_per_execution, tensorflow=tf.__version__,
+                     keras=keras.__version__, **({"workers": cluster.size} if cluster else {}))
+        cbs = [*extra, *spec_callbacks(spec, log_dir=run_dir, verbose=verbose != 0 and chief),
+               *(callbacks or [])]
+        if resume_dir is not None and not chief:
+            _restore_from(cbs, resume_dir / BACKUP_DIR)
+        try:
+            with multi_worker_fixes(model, strategy):
+                model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs,
+                          verbose=verbose if chief else 0)
+        except BaseException as exc:
+            state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            _rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
+            if cluster is not None and isinstance(exc, PEER_ERRORS):
+                raise TrainingError(
+                    f"{cluster} lost the other workers mid-training ({type(exc).__name__}: "
+                    f"{_tf_reason(exc)}); the run is marked failed. Restart every worker "
+                    "with --resume to continue from the last backup") from None
+            raise
+        record = read_history(run_dir)
+        with multi_worker_fixes(model, strategy):  # the pictures predict on every worker
+            _finish(model, record, run_dir, settings, fit_args.get("validation_data"),
+                    digest=cluster is not None)
+    finally:
+        if not chief:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    return Run(model=model, history=record["metrics"], log_dir=run_dir,
+               worker=None if cluster is None else str(cluster), chief=chief)
+
+
+def _tf_reason(exc: BaseException) -> str:
+    """TensorFlow's own explanation, without its stack of where the op was defined."""
+    noise = ("File \"", "Detected at node", "Graph execution error", "[[")
+    lines = [line.strip() for line in str(exc).splitlines()
+             if line.strip() and not line.strip().startswith(noise)]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+def _restore_from(cbs: list[keras.callbacks.Callback], backup: Path) -> None:
+    """A worker other than the chief resumes from the chief's backup (a shared filesystem)."""
+    for callback in cbs:
+        if isinstance(callback, Backup):
+            callback.restore_dir = backup
+
+
+def weights_digest(model: keras.Model) -> str:
+    """A short fingerprint of the model's weights: equal on workers that trained in sync."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _deterministic(fit_args: dict, settings: dict, first_epoch: int) -> tuple[dict, list]:
@@ -242,7 +303,7 @@ def _check_backup(backup: Path, model: keras.Model) -> None:
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,
-            validation: tuple | None) -> None:
+            validation: tuple | None, *, digest: bool = False) -> None:
     """Saves the model and the pictures, and marks the run finished."""
     from dlkit._report import write_pictures
 
@@ -256,6 +317,8 @@ def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
     if stop is not None:
         details["early_stopping"] = stop
+    if digest:
+        details["weights_digest"] = weights_digest(model)
     _rundir.mark(run_dir, "finished", **details)
 
 
@@ -268,5 +331,8 @@ def summary_line(run: Run) -> str:
         return f"run directory: {run.log_dir}"
     best = int(np.nanargmin(values))
     shown = ", ".join(f"{k} {v[best]:.4f}" for k, v in history.items() if len(v) > best)
-    return (f"best epoch {best + 1} of {len(values)} by {monitor}: {shown}\n"
-            f"run directory: {run.log_dir}")
+    where = f"run directory: {run.log_dir}" if run.chief else \
+        "run directory: written by the chief (this worker's files were temporary)"
+    if run.worker is not None:
+        where += f"\n{run.worker}; weights digest {weights_digest(run.model)}"
+    return f"best epoch {best + 1} of {len(values)} by {monitor}: {shown}\n{where}"

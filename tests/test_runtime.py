@@ -60,6 +60,11 @@ spec = {"name": "mirror", "seed": 0, "data": {"source": "digits"},
         "compile": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
         "train": {"epochs": 2, "batch_size": 64}, "runtime": {"strategy": "mirrored"}}
 run = dlkit.train(spec, logdir=sys.argv[1], verbose=0)
+with tf.distribute.MirroredStrategy().scope():
+    try:
+        dlkit.build({**spec, "runtime": {"steps_per_execution": 4}})
+    except dlkit.SpecError as exc:
+        print(exc)
 print(json.dumps(json.loads((run.log_dir / "run.json").read_text())))
 """
 
@@ -75,6 +80,8 @@ def test_mirrored_on_two_logical_cpus_records_the_replicas(tmp_path):
     status = json.loads(result.stdout.strip().splitlines()[-1])
     assert status["strategy"] == "MirroredStrategy" and status["replicas"] == 2
     assert status["steps_per_execution"] == 1  # keras-team/keras#19246
+    assert "runtime.steps_per_execution: 4 batches per call do not work under a mirrored " \
+        "strategy" in result.stdout and "keras-team/keras#19246" in result.stdout
     assert status["status"] == "finished"
 
 
