@@ -215,6 +215,7 @@ class Interrupt(keras.callbacks.Callback):
 
 
 def test_a_corrupt_backup_on_resume_is_refused_and_nothing_is_deleted(mlp, log_root):
+    mlp["callbacks"] = {"backup": {"min_interval": 0}}  # a backup at every epoch's end
     with pytest.raises(KeyboardInterrupt):
         dlkit.train(mlp, callbacks=[Interrupt()], verbose=0)
     [run_dir] = (log_root / "tiny-mlp").iterdir()
@@ -233,14 +234,38 @@ def test_backup_saves_at_most_once_per_interval(tmp_path):
 
     model = tiny_model()
     saves = []
-    for interval, expected in ((0, [1, 2, 3]), (3600, [1])):
+    for interval, expected in ((0, [1, 2, 3]), (3600, [])):
         backup = Backup(str(tmp_path / f"b{interval}"), min_interval=interval)
         backup.set_model(model)
+        backup.on_train_begin()  # the interval counts from here: a crash loses less than it
         backup._save_model = lambda b=backup: saves.append(b._current_epoch)
         for epoch in range(3):
             backup.on_epoch_end(epoch)
         assert saves == expected
         saves.clear()
+
+
+def test_backup_spends_at_most_a_twentieth_of_the_time_saving(tmp_path):
+    import time
+
+    from dlkit._backup import Backup
+
+    backup = Backup(str(tmp_path / "b"), min_interval=0.01)
+    backup.set_model(tiny_model())
+    saves = []
+
+    def slow_save():
+        saves.append(backup._current_epoch)
+        time.sleep(0.05)  # a save this slow may come at most once a second
+
+    backup._save_model = slow_save
+    for epoch in range(4):
+        time.sleep(0.02)
+        backup.on_epoch_end(epoch)
+    assert saves == [1]
+    time.sleep(1.0)
+    backup.on_epoch_end(4)
+    assert saves == [1, 5]
 
 
 def test_epoch_tensorboard_does_no_batch_work_only_when_logging_per_epoch(tmp_path):
