@@ -25,8 +25,8 @@ from dlkit._errors import DataError, Problem, SpecError, TrainingError
 from dlkit._resolve import first_line
 from dlkit._runlog import read_history
 from dlkit._keras_multi_worker_fixes import multi_worker_fixes
-from dlkit._runtime import (cluster_of, make_strategy, replica_count, resolve_precision,
-                            strategy_name)
+from dlkit._runtime import (Cluster, cluster_of, make_strategy, replica_count,
+                            resolve_precision, strategy_name)
 from dlkit._spec import Spec, load_spec
 
 
@@ -74,10 +74,12 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
         A `Run` with the trained model, its history and its run directory.
 
     Raises:
-        SpecError: a bad spec, or data that does not fit it (`DataError`), found before
-            anything is written.
-        TrainingError: training diverged (NaN loss) or failed; the run directory is marked
-            failed and keeps what was written.
+        SpecError: a bad spec, data that does not fit it (`DataError`), or for
+            ``strategy: multi_worker`` a malformed ``$TF_CONFIG``, found before anything is
+            written.
+        TrainingError: training diverged (NaN loss) or failed, or another worker did not
+            answer within ``runtime.peer_timeout``; the run directory is marked failed and
+            keeps what was written.
     """
     spec = load_spec(spec)
     settings = spec.to_dict()
@@ -86,7 +88,7 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     resume_dir = _unfinished_run(root, spec) if resume else None
     runtime = settings["runtime"]
     strategy = make_strategy(runtime["strategy"], peer_timeout=runtime["peer_timeout"])
-    cluster = cluster_of(strategy)
+    cluster = cluster_of(strategy)  # None on one machine
     chief = cluster is None or cluster.is_chief
     with strategy.scope():
         model = build(spec)
@@ -103,10 +105,7 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     extra: list[keras.callbacks.Callback] = []
     if settings["deterministic"]:
         fit_args, extra = _deterministic(fit_args, settings, first_epoch)
-    if chief:
-        run_dir = resume_dir or _rundir.create_run_dir(root, spec.name)
-    else:  # the chief writes the run directory; this worker's copies are thrown away
-        run_dir = Path(tempfile.mkdtemp(prefix=f"dlkit-{cluster.task_type}{cluster.task_index}-"))
+    run_dir = _run_dir(root, spec, resume_dir, cluster)
     try:
         if resume_dir is None or not chief:
             _rundir.write_text_atomic(run_dir / "spec.yaml",
@@ -119,28 +118,40 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
                *(callbacks or [])]
         if resume_dir is not None and not chief:
             _restore_from(cbs, resume_dir / BACKUP_DIR)
-        try:
-            with multi_worker_fixes(model, strategy):
-                model.fit(**fit_args, epochs=settings["train"]["epochs"], callbacks=cbs,
-                          verbose=verbose if chief else 0)
-        except BaseException as exc:
-            state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            _rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
-            if cluster is not None and isinstance(exc, PEER_ERRORS):
-                raise TrainingError(
-                    f"{cluster} lost the other workers mid-training ({type(exc).__name__}: "
-                    f"{_tf_reason(exc)}); the run is marked failed. Restart every worker "
-                    "with --resume to continue from the last backup") from None
-            raise
-        record = read_history(run_dir)
-        with multi_worker_fixes(model, strategy):  # the pictures predict on every worker
+        with multi_worker_fixes(model, strategy):
+            _fit(model, fit_args, settings["train"]["epochs"], cbs, run_dir, cluster,
+                 verbose=verbose if chief else 0)
+            record = read_history(run_dir)
             _finish(model, record, run_dir, settings, fit_args.get("validation_data"),
-                    digest=cluster is not None)
+                    digest=cluster is not None)  # its pictures predict on every worker
     finally:
         if not chief:
             shutil.rmtree(run_dir, ignore_errors=True)
     return Run(model=model, history=record["metrics"], log_dir=run_dir,
                worker=None if cluster is None else str(cluster), chief=chief)
+
+
+def _run_dir(root: Path, spec: Spec, resume_dir: Path | None, cluster: Cluster | None) -> Path:
+    """The run directory, or for a worker other than the chief a temporary one."""
+    if cluster is None or cluster.is_chief:
+        return resume_dir or _rundir.create_run_dir(root, spec.name)
+    return Path(tempfile.mkdtemp(prefix=f"dlkit-{cluster.task_type}{cluster.task_index}-"))
+
+
+def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Path,
+         cluster: Cluster | None, verbose: int | str) -> None:
+    """`model.fit`; a failure marks the run, and a lost worker becomes a `TrainingError`."""
+    try:
+        model.fit(**fit_args, epochs=epochs, callbacks=cbs, verbose=verbose)
+    except BaseException as exc:
+        state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        _rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
+        if cluster is not None and isinstance(exc, PEER_ERRORS):
+            raise TrainingError(
+                f"{cluster} lost the other workers mid-training ({type(exc).__name__}: "
+                f"{_tf_reason(exc)}); the run is marked failed. Restart every worker with "
+                "--resume to continue from the last backup") from None
+        raise
 
 
 def _tf_reason(exc: BaseException) -> str:
