@@ -120,24 +120,29 @@ def test_a_worker_alone_gives_up_after_peer_timeout_naming_the_missing_one(tmp_p
     assert not logdir.exists() or not any(logdir.rglob("run.json"))
 
 
-def test_a_worker_that_dies_mid_training_fails_the_other_instead_of_hanging(tmp_path,
-                                                                            cluster_dirs):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGSTOP], ids=["dead", "hung"])
+def test_a_worker_lost_mid_training_fails_the_other_instead_of_hanging(tmp_path, cluster_dirs,
+                                                                       stop):
     logdir, tmp = cluster_dirs
     spec_file = write_spec(tmp_path, {**SPEC, "train": {"epochs": 10000, "batch_size": 64},
                                       "runtime": {"strategy": "multi_worker",
                                                   "peer_timeout": 20}})
     addresses = [f"127.0.0.1:{port}" for port in free_ports(2)]
     chief, other = (start_worker(spec_file, logdir, addresses, i, tmp) for i in (0, 1))
-    deadline = time.monotonic() + 120
-    while not list(logdir.glob("two-workers/*/history.json")):  # an epoch has finished
-        assert time.monotonic() < deadline and chief.poll() is None, chief.stderr.read()[-2000:]
-        time.sleep(0.5)
-    other.send_signal(signal.SIGKILL)
-    other.wait()
-    killed = time.monotonic()
-    _, err = chief.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(logdir.glob("two-workers/*/history.json")):  # an epoch has finished
+            assert time.monotonic() < deadline and chief.poll() is None, \
+                chief.stderr.read()[-2000:]
+            time.sleep(0.5)
+        other.send_signal(stop)  # SIGSTOP: alive, holding its connections, silent
+        lost = time.monotonic()
+        _, err = chief.communicate(timeout=120)
+    finally:
+        other.kill()
+        other.communicate()
     assert chief.returncode == 1, err[-2000:]
-    assert time.monotonic() - killed < 60
+    assert time.monotonic() - lost < 60
     assert "lost the other workers mid-training" in err and "--resume" in err
     assert "Traceback" not in err
     [run_dir] = (logdir / "two-workers").iterdir()
