@@ -297,3 +297,24 @@ def test_both_workers_killed_then_resumed_finish_the_run_in_sync(tmp_path, clust
     [run_dir] = metadata.iterdir()
     assert len(json.loads((run_dir / "history.json").read_text())["metrics"]["loss"]) == 4
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
+
+
+def test_multi_worker_after_tensorflow_started_is_a_clear_error(tmp_path):
+    script = """
+import sys
+import tensorflow as tf
+import dlkit
+tf.config.list_logical_devices()  # TensorFlow's context is up: too late for collectives
+try:
+    dlkit.train(sys.argv[1], logdir=sys.argv[2], verbose=0)
+except dlkit.SpecError as exc:
+    print(exc)
+"""
+    env = {**os.environ, "TF_CONFIG": tf_config([f"127.0.0.1:{p}" for p in free_ports(2)], 0),
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", script, str(write_spec(tmp_path, SPEC)),
+                             str(tmp_path / "logs")], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert "strategy multi_worker must start before TensorFlow has run anything" in \
+        result.stdout, result.stderr[-2000:]
+    assert not (tmp_path / "logs").exists()
