@@ -21,10 +21,10 @@ from dlkit._build import build
 from dlkit._backup import BACKUP_DIR, Backup, backup_epoch, backup_weights
 from dlkit._callbacks import MONITORING
 from dlkit._callbacks import callbacks as spec_callbacks
+from dlkit._compat import multi_worker_fixes
 from dlkit._errors import DataError, Problem, SpecError, TrainingError
 from dlkit._resolve import first_line
 from dlkit._runlog import read_history
-from dlkit._keras_multi_worker_fixes import multi_worker_fixes
 from dlkit._runtime import (Cluster, cluster_of, make_strategy, replica_count,
                             resolve_precision, strategy_name)
 from dlkit._spec import Spec, load_spec
