@@ -44,6 +44,8 @@ class Run:
         history: per-epoch metrics, ``{"loss": [...], "val_loss": [...], ...}``.
         log_dir: the run directory, ``<root>/<name>/<YYYYmmdd-HHMMSS>``.
         worker: under ``strategy: multi_worker``, which worker this process was.
+        weights_digest: under ``multi_worker``, a fingerprint of the final weights
+            (`weights_digest`), also in ``run.json``: every worker's must be the same.
         chief: whether this process wrote the run directory. Under ``multi_worker`` only the
             chief does; the other workers write into temporary directories, removed at the end.
     """
@@ -53,6 +55,7 @@ class Run:
     log_dir: Path
     worker: str | None = None  # this process's place in a multi-worker cluster
     chief: bool = True  # False: another worker wrote the run directory; log_dir is gone
+    weights_digest: str | None = None  # multi-worker: equal on workers that trained in sync
 
 
 def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = None, *,
@@ -122,13 +125,15 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
             _fit(model, fit_args, settings["train"]["epochs"], cbs, run_dir, cluster,
                  verbose=verbose if chief else 0)
             record = read_history(run_dir)
+            digest = None if cluster is None else weights_digest(model)
             _finish(model, record, run_dir, settings, fit_args.get("validation_data"),
-                    digest=cluster is not None)  # its pictures predict on every worker
+                    digest=digest)  # its pictures predict on every worker
     finally:
         if not chief:
             shutil.rmtree(run_dir, ignore_errors=True)
     return Run(model=model, history=record["metrics"], log_dir=run_dir,
-               worker=None if cluster is None else str(cluster), chief=chief)
+               worker=None if cluster is None else str(cluster), chief=chief,
+               weights_digest=digest)
 
 
 def _run_dir(root: Path, spec: Spec, resume_dir: Path | None, cluster: Cluster | None) -> Path:
@@ -314,7 +319,7 @@ def _check_backup(backup: Path, model: keras.Model) -> None:
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,
-            validation: tuple | None, *, digest: bool = False) -> None:
+            validation: tuple | None, *, digest: str | None = None) -> None:
     """Saves the model and the pictures, and marks the run finished."""
     from dlkit._report import write_pictures
 
@@ -328,8 +333,8 @@ def _finish(model: keras.Model, record: dict, run_dir: Path, settings: dict,
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
     if stop is not None:
         details["early_stopping"] = stop
-    if digest:
-        details["weights_digest"] = weights_digest(model)
+    if digest is not None:
+        details["weights_digest"] = digest
     _rundir.mark(run_dir, "finished", **details)
 
 
@@ -345,5 +350,5 @@ def summary_line(run: Run) -> str:
     where = f"run directory: {run.log_dir}" if run.chief else \
         "run directory: written by the chief (this worker's files were temporary)"
     if run.worker is not None:
-        where += f"\n{run.worker}; weights digest {weights_digest(run.model)}"
+        where += f"\n{run.worker}; weights digest {run.weights_digest}"
     return f"best epoch {best + 1} of {len(values)} by {monitor}: {shown}\n{where}"
