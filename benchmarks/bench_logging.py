@@ -45,7 +45,7 @@ def fit_seconds(spec, x, y, epochs: int, make_callbacks) -> float:
 
 def tensorboard_epoch_cost(spec, x, y) -> float:
     """Seconds dlkit's TensorBoard callback spends per epoch, timed directly (low noise)."""
-    from dlkit._report import EpochTensorBoard
+    from dlkit._callbacks.tensorboard import EpochTensorBoard
 
     model = dlkit.build(spec)
     model.fit(x[:64], y[:64], epochs=1, verbose=0)

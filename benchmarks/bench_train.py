@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import dlkit  # noqa: E402
-from dlkit._runtime import resolve_precision  # noqa: E402
+from dlkit._runtime.precision import resolve_precision  # noqa: E402
 
 MODELS = {
     "small MLP": {"input": 784, "hidden": [256, 128], "batch": 128, "samples": 32768},

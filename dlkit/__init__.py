@@ -2,6 +2,13 @@
 
 Importing dlkit is cheap: TensorFlow is imported only when a function that needs it runs.
 
+The package is layered by pipeline stage; each stage imports only the stages before it
+(``tests/test_layers.py`` checks it): `_core` (errors, files), `_compat` (every private
+TensorFlow/Keras/TensorBoard API), `_spec` (spec text to sound structure), `_runtime`
+(strategies, precision), `_data` (sources, labels), `_callbacks` (dlkit's Keras callbacks),
+`_plan` (names resolved into a `Plan`), `_model` (plan to compiled model), `_train` (fit and
+the run directory), `_cli` (the command).
+
 Example:
     >>> import dlkit
     >>> spec = dlkit.load_spec("examples/digits_mlp.yaml")
@@ -12,23 +19,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlkit._errors import DataError, DlkitError, Problem, SpecError, TrainingError
-from dlkit._spec import InitializationWarning, Spec, load_spec
+from dlkit._core.errors import (ClusterError, DataError, DlkitError, InitializationWarning,
+                                ModelFileError, Problem, RunDirError, SpecError, TrainingError)
+from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
-    from dlkit._build import build
-    from dlkit._callbacks import callbacks
-    from dlkit._saving import load_model
-    from dlkit._train import Run, train
+    from dlkit._model.build import build
+    from dlkit._model.saving import load_model
+    from dlkit._plan.load import load_spec
+    from dlkit._train.callbacks import callbacks
+    from dlkit._train.train import Run, train
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClusterError",
     "DataError",
     "DlkitError",
     "InitializationWarning",
+    "ModelFileError",
     "Problem",
     "Run",
+    "RunDirError",
     "Spec",
     "SpecError",
     "TrainingError",
@@ -40,11 +52,12 @@ __all__ = [
 ]
 
 _LAZY = {
-    "build": ("dlkit._build", "build"),
-    "callbacks": ("dlkit._callbacks", "callbacks"),
-    "load_model": ("dlkit._saving", "load_model"),
-    "train": ("dlkit._train", "train"),
-    "Run": ("dlkit._train", "Run"),
+    "build": ("dlkit._model.build", "build"),
+    "callbacks": ("dlkit._train.callbacks", "callbacks"),
+    "load_model": ("dlkit._model.saving", "load_model"),
+    "load_spec": ("dlkit._plan.load", "load_spec"),
+    "train": ("dlkit._train.train", "train"),
+    "Run": ("dlkit._train.train", "Run"),
 }
 
 

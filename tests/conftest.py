@@ -60,3 +60,32 @@ def python(code: str, cwd: Path | None = None):
 
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
                           timeout=60)
+
+
+def tiny_model():
+    """A one-weight linear model: the kernel can hold an epoch number for callbacks to see."""
+    import keras
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def drive(cbs, model, val_losses, losses=None):
+    """Runs epoch callbacks over a synthetic loss sequence; the kernel holds the epoch number."""
+    losses = losses or val_losses
+    for callback in cbs:
+        callback.set_model(model)
+        callback.on_train_begin()
+    last = None
+    for epoch, (loss, val_loss) in enumerate(zip(losses, val_losses)):
+        last = epoch
+        model.layers[0].kernel.assign([[float(epoch)]])
+        for callback in cbs:
+            callback.on_epoch_end(epoch, {"loss": loss, "val_loss": val_loss})
+        if model.stop_training:
+            break
+    for callback in cbs:
+        callback.on_train_end()
+    return last
+

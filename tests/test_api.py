@@ -3,9 +3,9 @@
 import dlkit
 from conftest import python
 
-INTENDED = ["DataError", "DlkitError", "InitializationWarning", "Problem", "Run", "Spec",
-            "SpecError", "TrainingError", "build", "callbacks", "load_model", "load_spec",
-            "train"]
+INTENDED = ["ClusterError", "DataError", "DlkitError", "InitializationWarning", "ModelFileError",
+            "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
+            "callbacks", "load_model", "load_spec", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():
@@ -18,8 +18,19 @@ def test_error_hierarchy():
     assert issubclass(dlkit.SpecError, ValueError)
     assert issubclass(dlkit.SpecError, dlkit.DlkitError)
     assert issubclass(dlkit.DataError, dlkit.SpecError)
-    assert issubclass(dlkit.TrainingError, dlkit.DlkitError)
-    assert not issubclass(dlkit.TrainingError, ValueError)
+    for kind in (dlkit.ClusterError, dlkit.ModelFileError, dlkit.RunDirError, dlkit.TrainingError):
+        assert issubclass(kind, dlkit.DlkitError) and not issubclass(kind, dlkit.SpecError)
+        assert not issubclass(kind, ValueError)
+
+
+def test_every_error_class_is_documented_in_the_one_tree():
+    import dlkit._core.errors as errors
+
+    for name in INTENDED:
+        value = getattr(dlkit, name)
+        if isinstance(value, type) and issubclass(value, (dlkit.DlkitError, Warning)):
+            assert value.__module__ == "dlkit._core.errors", name
+            assert name in errors.__doc__, f"{name} is missing from the hierarchy in the docstring"
 
 
 def test_import_loads_no_tensorflow_sets_no_environment_and_creates_nothing(tmp_path):

@@ -16,9 +16,8 @@ import tensorflow as tf
 import yaml
 
 import dlkit
-from dlkit import _compat as fixes
-from dlkit._runtime import read_tf_config
-from dlkit._train import weights_digest
+from dlkit._compat import multi_worker as fixes
+from dlkit._train.train import weights_digest
 
 SPEC = {
     "name": "two-workers", "seed": 0, "data": {"source": "digits"},
@@ -149,30 +148,6 @@ def test_a_worker_lost_mid_training_fails_the_other_instead_of_hanging(tmp_path,
     assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
 
 
-@pytest.mark.parametrize("text, words", [
-    (None, "which is not set"),
-    ('{"cluster": {"worker": ["a:1"]}', "not valid JSON"),
-    ('{"task": {"type": "worker", "index": 0}}', 'no "cluster"'),
-    ('{"cluster": {"ps": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "only chief and worker"),
-    ('{"cluster": {"worker": ["a"]}, "task": {"type": "worker", "index": 0}}', '"host:port"'),
-    ('{"cluster": {"worker": ["a:1", "a:1"]}, "task": {"type": "worker", "index": 0}}',
-     "an address twice"),
-    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "chief", "index": 0}}', '"task"'),
-    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": ["worker"], "index": 0}}', '"task"'),
-    ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 2}}',
-     "must be 0 to 1"),
-    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": true}}',
-     "must be 0 to 0"),
-    ("[]", 'no "cluster"'),
-])
-def test_malformed_tf_config_says_what_to_set(monkeypatch, text, words):
-    monkeypatch.delenv("TF_CONFIG", raising=False)
-    with pytest.raises(dlkit.SpecError) as info:
-        read_tf_config(text)
-    [problem] = info.value.errors
-    assert problem.path == "TF_CONFIG" and words in problem.message
-    assert '"task": {"type": "worker", "index": 0}' in problem.message  # an example to copy
-
 
 def test_cli_refuses_a_malformed_tf_config(tmp_path):
     env = {**os.environ, "TF_CONFIG": "{not json"}
@@ -183,14 +158,6 @@ def test_cli_refuses_a_malformed_tf_config(tmp_path):
     assert "TF_CONFIG: $TF_CONFIG is not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "l").exists()
 
-
-def test_chief_is_chief_0_or_else_worker_0():
-    two = read_tf_config('{"cluster": {"worker": ["a:1", "b:1"]}, '
-                         '"task": {"type": "worker", "index": 1}}')
-    assert not two.is_chief and two.peers == ["a:1"] and two.size == 2
-    with_chief = read_tf_config('{"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, '
-                                '"task": {"type": "worker", "index": 0}}')
-    assert not with_chief.is_chief and with_chief.peers == ["c:1"]
 
 
 # --- the compatibility module ----------------------------------------------------------------
@@ -219,16 +186,16 @@ def test_fixes_change_nothing_outside_multi_worker_training(monkeypatch):
 
 def test_the_fixes_module_is_the_only_one_that_patches_keras():
     package = Path(dlkit.__file__).parent
-    patching = [path.name for path in package.glob("*.py")
+    patching = [path.relative_to(package).as_posix() for path in package.rglob("*.py")
                 if re.search(r"^\s*trainer\.\w+ = |_maybe_symbolic_build = ",
                              path.read_text(), re.M)]
-    assert patching == ["_compat.py"]
+    assert patching == ["_compat/multi_worker.py"]
 
 
 PLAIN_KERAS = """
 import json, sys
 import keras, numpy as np, tensorflow as tf
-from dlkit._compat import _symbolic_build_from_one_replica, multi_worker_fixes
+from dlkit._compat.multi_worker import _symbolic_build_from_one_replica, multi_worker_fixes
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
 with strategy.scope():
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, activation="relu"),

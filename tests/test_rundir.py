@@ -1,34 +1,11 @@
-"""The run directory's writes are atomic: a reader sees the old file or the whole new one."""
+"""The run directory: where it goes, names that cannot leave the log root, and run.json."""
 
 import json
 
 import pytest
 
-from dlkit import _rundir
-
-
-def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path):
-    target = tmp_path / "history.json"
-    _rundir.write_json_atomic(target, {"metrics": {"loss": [1.0]}})
-
-    def half_then_die(tmp):
-        tmp.write_text('{"metrics": {"loss": [1.0, 0.')
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        _rundir.write_atomic(target, half_then_die)
-    assert json.loads(target.read_text()) == {"metrics": {"loss": [1.0]}}
-    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]
-
-
-def test_a_first_write_that_dies_leaves_nothing(tmp_path):
-    def die(tmp):
-        tmp.write_bytes(b"PK\x03\x04 half a zip")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError):
-        _rundir.write_atomic(tmp_path / "model.keras", die)
-    assert list(tmp_path.iterdir()) == []
+import dlkit
+from dlkit._train import rundir as _rundir
 
 
 def test_status_marks_merge_details(tmp_path):
@@ -37,3 +14,23 @@ def test_status_marks_merge_details(tmp_path):
     status = json.loads((tmp_path / "run.json").read_text())
     assert status["status"] == "finished" and status["strategy"] == "x"
     assert status["epochs_run"] == 3
+
+
+def test_run_names_cannot_leave_the_log_root(tmp_path, log_root):
+    log_root.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (log_root / "link").symlink_to(outside)
+    for name in ("..", "../x", "/etc", "link", "a/../../x"):
+        with pytest.raises(dlkit.SpecError, match="outside the log root"):
+            _rundir.run_name_dir(log_root, name)
+    assert _rundir.run_name_dir(log_root, "fine-name") == log_root / "fine-name"
+
+
+def test_an_unwritable_log_root_is_a_clear_error(mlp, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(dlkit.RunDirError, match="cannot create a run directory under .*a-file"):
+        dlkit.train(mlp, logdir=blocker / "logs", verbose=0)
+    assert blocker.read_text() == "not a folder"
+

@@ -56,7 +56,7 @@ def test_a_model_file_naming_an_unregistered_module_is_refused(tmp_path, evil_mo
 
     evil = tmp_path / "evil.keras"
     rewrite_config(small_model_file(tmp_path), evil, point_at_evil)
-    with pytest.raises(dlkit.SpecError, match="refused in safe mode"):
+    with pytest.raises(dlkit.ModelFileError, match="refused in safe mode"):
         dlkit.load_model(evil)
     assert not evil_module.exists()
     assert "dlkit_evil" not in sys.modules
@@ -66,15 +66,15 @@ def test_a_model_file_with_a_lambda_is_refused(tmp_path, evil_module):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2)])
     path = tmp_path / "lambda.keras"
     model.save(path)
-    with pytest.raises(dlkit.SpecError, match="refused in safe mode"):
+    with pytest.raises(dlkit.ModelFileError, match="refused in safe mode"):
         dlkit.load_model(path)
 
 
 def test_missing_and_corrupt_model_files(tmp_path):
-    with pytest.raises(dlkit.SpecError, match="no such model file"):
+    with pytest.raises(dlkit.ModelFileError, match="no such model file"):
         dlkit.load_model(tmp_path / "nope.keras")
     (tmp_path / "bad.keras").write_bytes(b"not a zip")
-    with pytest.raises(dlkit.SpecError, match="not a readable .keras file|refused"):
+    with pytest.raises(dlkit.ModelFileError, match="not a readable .keras file|refused"):
         dlkit.load_model(tmp_path / "bad.keras")
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import dlkit
-from dlkit._source import parse_yaml
+from dlkit._spec.source import parse_yaml
 
 from conftest import MLP
 

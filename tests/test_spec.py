@@ -5,7 +5,7 @@ import copy
 import pytest
 
 import dlkit
-from dlkit._overrides import apply_overrides, parse_key
+from dlkit._spec.overrides import apply_overrides, parse_key
 
 
 def problems_of(raw) -> dict[str, str]:

@@ -1,0 +1,16 @@
+"""Stage 1: the one home of every private TensorFlow, Keras and TensorBoard API dlkit uses.
+
+Each entry is its own module, names the upstream issue or says "no public API", the versions it
+was checked on, and has a test that fails when it breaks (``tests/test_compat.py``,
+``tests/test_multi_worker.py``). ``tests/test_layers.py`` fails on any such use elsewhere.
+
+- `registry` (read): Keras' full name tables, for did-you-mean. No public API.
+- `context` (read): whether TensorFlow's runtime has started. No public API.
+- `callbacks` (subclass hooks): `BackupAndRestore`'s saving, loading and epoch counting, and
+  `fit`'s initial epoch; `TensorBoard`'s tracing state, train graph and test writer. No public
+  API.
+- `tensorboard` (write): ``SessionLog.START`` events for resumed runs. No public API.
+- `multi_worker` (patch): keras-team/keras#20585, `model.fit` with several workers.
+
+Importing this package imports nothing; each module imports what it reaches into.
+"""

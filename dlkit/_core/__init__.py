@@ -1,0 +1,1 @@
+"""Stage 0: what every stage shares: errors and atomic files. No Keras, no TensorFlow."""

@@ -1,0 +1,1 @@
+"""Stage 5: a plan becomes a compiled Keras model; saved models load back in safe mode."""

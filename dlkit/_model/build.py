@@ -1,0 +1,81 @@
+"""Stage 5: a plan becomes a compiled, built `keras.Model`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from dlkit._core.errors import Problem, SpecError
+from dlkit._plan.load import plan_for
+from dlkit._plan.parts import PartError, make
+from dlkit._plan.plan import Plan
+from dlkit._plan.shapes import locate_shape_error
+from dlkit._spec.spec import Spec
+
+MIRRORED_STRATEGIES = (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def build(spec: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> keras.Model:
+    """Builds and compiles the model a spec describes.
+
+    The result is a plain `keras.Sequential`: the same layers, configs, optimizer and loss as
+    the network written by hand in Keras, so it trains, saves and serves like one.
+
+    Args:
+        spec: a `Spec`, or anything `dlkit.load_spec` takes.
+
+    Returns:
+        A compiled and built `keras.Model`.
+
+    Raises:
+        SpecError: the spec is invalid, or its layers do not fit together (shapes), with the
+            path of the first layer that cannot take its input.
+
+    Example:
+        >>> model = dlkit.build("examples/digits_mlp.yaml")
+        >>> model.fit(x, y, epochs=5, callbacks=dlkit.callbacks(spec))
+    """
+    return build_plan(plan_for(spec))
+
+
+def build_plan(plan: Plan) -> keras.Model:
+    """The compiled model of a plan; every Keras object in it is new."""
+    try:  # in the order a hand-written script makes them, for the same random draws
+        layers = [part.make() for part in plan.model.layers]
+        optimizer = plan.compile.optimizer.make()
+        loss = make(plan.compile.loss)
+        metrics = [make(metric) for metric in plan.compile.metrics]
+    except PartError as exc:  # validation made the same parts; only a changed Keras gets here
+        raise SpecError(Problem(exc.path, exc.message)) from None
+    model = _assemble(plan, layers)
+    if plan.runtime.precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                  steps_per_execution=steps_per_execution(plan))
+    return model
+
+
+def steps_per_execution(plan: Plan) -> int:
+    """Several batches per call, except under mirrored strategies, where Keras' loop over
+    several steps fails (keras-team/keras#19246: a merge_call inside its tf.cond)."""
+    mirrored = isinstance(tf.distribute.get_strategy(), MIRRORED_STRATEGIES)
+    steps = plan.runtime.steps_per_execution
+    if steps == "auto":
+        return 1 if mirrored else plan.runtime.auto_steps
+    if mirrored and steps > 1:
+        raise SpecError(Problem("runtime.steps_per_execution", f"{steps} batches per call do "
+                                "not work under a mirrored strategy in this Keras "
+                                f"({keras.__version__}; keras-team/keras#19246); use auto or 1"))
+    return steps
+
+
+def _assemble(plan: Plan, layers: list) -> keras.Model:
+    shape = plan.model.input_shape
+    try:
+        return keras.Sequential([keras.Input(shape=shape), *layers], name=plan.name)
+    except Exception as exc:  # noqa: BLE001 - located and reported with the layer's path below
+        raise SpecError(locate_shape_error(list(plan.model.layers), shape, exc)) from None

@@ -1,0 +1,1 @@
+"""Stage 3: where and how fast training runs: strategies, clusters, precision, steps per call."""

@@ -1,0 +1,1 @@
+"""Stage 2: spec text to plain data whose structure is sound (pass 1 of validation). No Keras."""

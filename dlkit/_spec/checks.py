@@ -1,0 +1,113 @@
+"""Cross-field checks: values Keras would only reject late, or never.
+
+Each check is a small function with a one-line docstring; `run_checks` runs them all on a spec
+whose structure already passed `dlkit._spec.structure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dlkit._core.errors import Problems
+from dlkit._spec.structure import is_int, is_number, key_path
+
+SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
+EARLY_STOPPING_MODES = ("auto", "min", "max")
+PATIENCE_MINIMUM = {"early_stopping": 0, "reduce_lr_on_plateau": 0, "checkpoint": 0,
+                    "overfitting": 1}
+
+
+def walk_layers(spec: dict) -> Iterator[tuple[dict, str]]:
+    """Yields every well-formed layer mapping with its path, nested wrapper layers included."""
+    model = spec.get("model")
+    layers = model.get("layers") if isinstance(model, dict) else None
+    for index, layer in enumerate(layers if isinstance(layers, list) else []):
+        if isinstance(layer, dict):
+            yield from _walk_layer(layer, key_path("model.layers", index))
+
+
+def _walk_layer(layer: dict, path: str) -> Iterator[tuple[dict, str]]:
+    yield layer, path
+    for key in ("layer", "backward_layer"):
+        if isinstance(layer.get(key), dict):
+            yield from _walk_layer(layer[key], key_path(path, key))
+
+
+def check_dropout_rates(spec: dict, problems: Problems) -> None:
+    """Dropout rates lie in [0, 1): a rate of 1 drops everything and the network learns nothing."""
+    for layer, path in walk_layers(spec):
+        keys = ["dropout", "recurrent_dropout"]
+        if "Dropout" in str(layer.get("type")):
+            keys.append("rate")
+        for key in keys:
+            if key in layer and not (is_number(layer[key]) and 0 <= layer[key] < 1):
+                problems.add(key_path(path, key), "a dropout rate is a number in [0, 1), "
+                             f"received {layer[key]!r}")
+
+
+def check_batch_norm_momentum(spec: dict, problems: Problems) -> None:
+    """Batch-normalization momentum lies in [0, 1]; Keras accepts anything."""
+    for layer, path in walk_layers(spec):
+        if "Normalization" in str(layer.get("type")) and "momentum" in layer:
+            momentum = layer["momentum"]
+            if not (is_number(momentum) and 0 <= momentum <= 1):
+                problems.add(key_path(path, "momentum"), "batch-normalization momentum is a "
+                             f"number in [0, 1] (0.99 is usual), received {momentum!r}")
+
+
+def check_callback_settings(spec: dict, problems: Problems) -> None:
+    """Modes are auto, min or max (Keras would quietly fall back to auto); patience counts."""
+    callbacks = spec.get("callbacks")
+    if not isinstance(callbacks, dict):
+        return
+    backup = callbacks.get("backup")
+    if isinstance(backup, dict) and "min_interval" in backup and not (
+            is_number(backup["min_interval"]) and backup["min_interval"] >= 0):
+        problems.add("callbacks.backup.min_interval", "expected a number of seconds >= 0, "
+                     f"received {backup['min_interval']!r}")
+    for key, least in PATIENCE_MINIMUM.items():
+        settings = callbacks.get(key)
+        if not isinstance(settings, dict):
+            continue
+        mode = settings.get("mode", "auto")
+        if key != "overfitting" and mode not in EARLY_STOPPING_MODES:
+            problems.add(f"callbacks.{key}.mode", "expected one of auto, min, max (Keras would "
+                         f"quietly fall back to auto), received {mode!r}")
+        patience = settings.get("patience", least)
+        if not (is_int(patience) and patience >= least):
+            problems.add(f"callbacks.{key}.patience", "expected a whole number of epochs "
+                         f">= {least}, received {patience!r}")
+
+
+def symmetric_initializer_warnings(spec: dict) -> list[tuple[str, str]]:
+    """Layers of several units whose kernel starts constant: every unit would learn the same."""
+    found = []
+    for layer, path in walk_layers(spec):
+        width = layer.get("units", layer.get("filters"))
+        for key in ("kernel_initializer", "recurrent_initializer"):
+            name = _component_name(layer.get(key))
+            if name and name.lower() in SYMMETRIC_INITIALIZERS and is_int(width) and width > 1:
+                found.append((key_path(path, key), f"'{name}' gives all {width} units the same "
+                              "starting weights, so they receive the same gradients and learn "
+                              "the same thing (symmetric neurons); use glorot_uniform or "
+                              "he_normal"))
+    return found
+
+
+def _component_name(value: Any) -> str | None:
+    name = value.get("type") if isinstance(value, dict) else value
+    return name if isinstance(name, str) else None
+
+
+CHECKS: tuple[Callable[[dict, Problems], None], ...] = (
+    check_dropout_rates,
+    check_batch_norm_momentum,
+    check_callback_settings,
+)
+
+
+def run_checks(spec: dict, problems: Problems) -> None:
+    """Runs every cross-field check, recording problems."""
+    for check in CHECKS:
+        check(spec, problems)

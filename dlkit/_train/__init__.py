@@ -1,0 +1,1 @@
+"""Stage 6: a plan trained under a strategy, written to a run directory: `dlkit.train`."""

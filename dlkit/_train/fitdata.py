@@ -1,0 +1,84 @@
+"""The data a run trains on, loaded and checked against the plan before anything is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from dlkit._callbacks.seeds import EpochSeeds
+from dlkit._core.errors import DataError, Problem, SpecError
+from dlkit._data.arrays import Arrays, from_user, split
+from dlkit._data.deterministic import epoch_keyed_batches
+from dlkit._data.labels import fit_labels
+from dlkit._data.sources import load
+from dlkit._plan.callbacks import check_monitors
+from dlkit._plan.parts import make
+from dlkit._plan.plan import Plan
+
+
+def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
+    """Loads and checks the data; returns `model.fit`'s data arguments.
+
+    Args:
+        plan: the run's plan.
+        data: what `dlkit.train` was given: None (the spec's data section), ``(x, y)``,
+            ``(x, y, x_val, y_val)``, or a `tf.data.Dataset` of batches.
+
+    Raises:
+        SpecError: no data at all, or a monitor the run will never log.
+        DataError: data that cannot be loaded or does not fit the model.
+    """
+    if isinstance(data, tf.data.Dataset):  # batched and shuffled by its maker
+        return {"x": data, "shuffle": False}
+    input_shape = list(plan.model.input_shape)
+    if data is None:
+        if plan.data is None:
+            raise SpecError(Problem("data", "no data: add a data section (e.g. source: digits) "
+                                    "or pass data= to dlkit.train"))
+        arrays = load(make(plan.data), input_shape=input_shape, seed=plan.seed)
+    else:
+        arrays = from_user(data, input_shape)
+    arrays = _with_labels_fitted(arrays, plan)
+    fraction = (plan.data or {}).get("validation_split", 0.2)
+    if arrays.x_val is None and fraction:
+        arrays = split(arrays, fraction, plan.seed)
+    check_monitors(plan.compile.metric_names, plan.callbacks,
+                   has_validation=arrays.x_val is not None)
+    batch = plan.fit.batch_size
+    return {"x": arrays.x, "y": arrays.y, "shuffle": plan.fit.shuffle,
+            "batch_size": len(arrays.x) if batch == "full" else batch,
+            "validation_data": None if arrays.x_val is None else (arrays.x_val, arrays.y_val)}
+
+
+def _with_labels_fitted(arrays: Arrays, plan: Plan) -> Arrays:
+    if len(arrays.x) != len(arrays.y):
+        raise DataError(Problem("data", f"x has {len(arrays.x)} samples but y has "
+                                f"{len(arrays.y)}"))
+    loss, shape = plan.compile.loss_name, plan.model.output_shape
+    y = fit_labels(arrays.y, loss_name=loss, output_shape=shape)
+    y_val = None if arrays.y_val is None else fit_labels(
+        arrays.y_val, loss_name=loss, output_shape=shape, which="y_val")
+    return Arrays(arrays.x, y, arrays.x_val, y_val)
+
+
+def deterministic(fit_args: dict, plan: Plan, first_epoch: int) -> tuple[dict, list]:
+    """Data order and dropout from ``(seed, epoch)``, so that a resumed run repeats exactly."""
+    seed = plan.seed if plan.seed is not None else 0
+    epoch = tf.Variable(first_epoch, dtype=tf.int64, trainable=False, name="dlkit_epoch")
+    if "y" in fit_args and fit_args["shuffle"]:
+        batches = epoch_keyed_batches(fit_args["x"], fit_args["y"], seed=seed, epoch=epoch,
+                                      batch_size=fit_args["batch_size"])
+        fit_args = {"x": batches, "shuffle": False,
+                    "validation_data": _in_order(fit_args["validation_data"],
+                                                 fit_args["batch_size"])}
+    return fit_args, [EpochSeeds(seed, epoch)]
+
+
+def _in_order(validation: tuple | None, batch_size: int) -> tf.data.Dataset | None:
+    """Validation arrays as plain batches in order. (Keras slices arrays with a parallel map,
+    which TensorFlow turns sequential under op determinism, printing a C++ error line about
+    ``use_unbounded_threadpool`` at every run.)"""
+    if validation is None:
+        return None
+    return tf.data.Dataset.from_tensor_slices(validation).batch(batch_size)

@@ -1,0 +1,230 @@
+"""`dlkit.train`: seeds, strategy, model, data, callbacks, fit, and the run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+import yaml
+
+from dlkit._callbacks.backup import BACKUP_DIR, Backup, backup_epoch
+from dlkit._callbacks.progress import Progress, choose_mode
+from dlkit._callbacks.runlog import read_history
+from dlkit._callbacks.tensorboard import mark_restart
+from dlkit._compat.multi_worker import multi_worker_fixes
+from dlkit._core.errors import TrainingError
+from dlkit._core.files import write_atomic, write_text_atomic
+from dlkit._model.build import build_plan
+from dlkit._plan.load import load_spec
+from dlkit._plan.plan import Plan
+from dlkit._runtime.cluster import Cluster, cluster_of
+from dlkit._runtime.strategy import make_strategy, replica_count, strategy_name
+from dlkit._spec.spec import Spec, plan_of
+from dlkit._train import rundir
+from dlkit._train.callbacks import make_callbacks
+from dlkit._train.fitdata import deterministic, fit_arguments
+from dlkit._train.pictures import best_epoch, write_pictures
+from dlkit._train.resume import check_backup, unfinished_run
+
+# What a collective raises when another worker died, hung or cannot be reached.
+PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+               tf.errors.AbortedError, tf.errors.CancelledError)
+
+
+@dataclass
+class Run:
+    """One finished training run.
+
+    Attributes:
+        model: the trained `keras.Model` (best weights when early stopping restored them).
+        history: per-epoch metrics, ``{"loss": [...], "val_loss": [...], ...}``.
+        log_dir: the run directory, ``<root>/<name>/<YYYYmmdd-HHMMSS>``.
+        worker: under ``strategy: multi_worker``, which worker this process was.
+        chief: whether this process wrote the run directory. Under ``multi_worker`` only the
+            chief does; the other workers write into temporary directories, removed at the end.
+        weights_digest: under ``multi_worker``, a fingerprint of the final weights
+            (`weights_digest`), also in ``run.json``: every worker's must be the same.
+        best: the epoch the run counts as best, ``{"monitor", "goal", "epoch", "value"}``:
+            early stopping's choice when it watched, else the lowest validation loss.
+    """
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    log_dir: Path
+    worker: str | None = None  # this process's place in a multi-worker cluster
+    chief: bool = True  # False: another worker wrote the run directory; log_dir is gone
+    weights_digest: str | None = None  # multi-worker: equal on workers that trained in sync
+    best: dict[str, Any] | None = None
+
+
+def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = None, *,
+          logdir: str | os.PathLike[str] | None = None, resume: bool = False,
+          callbacks: list[keras.callbacks.Callback] | None = None,
+          verbose: int | str = "auto") -> Run:
+    """Trains the model a spec describes and writes its run directory.
+
+    Args:
+        spec: a `Spec`, or anything `dlkit.load_spec` takes.
+        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays or a `tf.data.Dataset` of batches;
+            by default the spec's ``data`` section is loaded.
+        logdir: the log root; default ``$DLKIT_LOGDIR`` or ``logs``.
+        resume: continue the newest unfinished run of this spec's name under the log root.
+        callbacks: more Keras callbacks, called after dlkit's own.
+        verbose: progress display: 0 none, 2 a line per epoch, 1 or ``"auto"`` a bar that
+            updates in place on a terminal or in a notebook (a line per epoch elsewhere).
+
+    Returns:
+        A `Run` with the trained model, its history and its run directory.
+
+    Raises:
+        SpecError: a bad spec or data that does not fit it (`DataError`), found before
+            anything is written.
+        ClusterError: for ``strategy: multi_worker``, a malformed ``$TF_CONFIG``.
+        RunDirError: an unwritable log root, or nothing to ``resume`` from.
+        TrainingError: training diverged (NaN loss) or failed, or another worker did not
+            answer within ``runtime.peer_timeout``; the run directory is marked failed and
+            keeps what was written.
+    """
+    spec = load_spec(spec)
+    plan, settings = plan_of(spec), spec.to_dict()
+    _seed(plan)
+    root = rundir.log_root(logdir)
+    resume_dir = unfinished_run(root, plan.name, settings) if resume else None
+    strategy = make_strategy(plan.runtime.strategy, peer_timeout=plan.runtime.peer_timeout)
+    cluster = cluster_of(strategy)  # None on one machine
+    chief = cluster is None or cluster.is_chief
+    with strategy.scope():
+        model = build_plan(plan)
+    fit_args = fit_arguments(plan, data)
+    validation = fit_args.get("validation_data")  # arrays, for the confusion matrix
+    first_epoch = _resume_point(resume_dir, model, chief=chief)
+    extra: list[keras.callbacks.Callback] = []
+    if plan.deterministic:
+        fit_args, extra = deterministic(fit_args, plan, first_epoch)
+    run_dir = _run_dir(root, plan, resume_dir, cluster)
+    try:
+        _start(run_dir, settings if resume_dir is None or not chief else None,
+               precision=plan.runtime.precision, strategy=strategy_name(strategy),
+               replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
+               **({"workers": cluster.size} if cluster else {}))
+        cbs = [*extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
+                                       progress=choose_mode(verbose) if chief else None),
+               *(callbacks or [])]
+        if resume_dir is not None and not chief:
+            _restore_from(cbs, resume_dir / BACKUP_DIR)
+        with multi_worker_fixes(model, strategy):
+            _fit(model, fit_args, plan.fit.epochs, cbs, run_dir, cluster)
+            record = read_history(run_dir)
+            digest = None if cluster is None else weights_digest(model)
+            _finish(model, record, run_dir, plan, validation,
+                    digest=digest)  # its pictures predict on every worker
+    finally:
+        if not chief:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    return Run(model=model, history=record["metrics"], log_dir=run_dir,
+               worker=None if cluster is None else str(cluster), chief=chief,
+               weights_digest=digest, best=best_epoch(record["metrics"], record.get("best")))
+
+
+def _resume_point(resume_dir: Path | None, model: keras.Model, *, chief: bool) -> int:
+    """The epoch a resumed run starts at (0 for a new run), its backup checked first."""
+    if resume_dir is None:
+        return 0
+    check_backup(resume_dir / BACKUP_DIR, model)
+    first_epoch = backup_epoch(resume_dir / BACKUP_DIR)
+    if chief:
+        mark_restart(resume_dir, epoch=first_epoch)
+    return first_epoch
+
+
+def _run_dir(root: Path, plan: Plan, resume_dir: Path | None, cluster: Cluster | None) -> Path:
+    """The run directory, or for a worker other than the chief a temporary one."""
+    if cluster is None or cluster.is_chief:
+        return resume_dir or rundir.create_run_dir(root, plan.name)
+    return Path(tempfile.mkdtemp(prefix=f"dlkit-{cluster.task_type}{cluster.task_index}-"))
+
+
+def _start(run_dir: Path, settings: dict | None, **details: Any) -> None:
+    """Writes the resolved spec (unless resuming) and marks the run as running, with where and
+    how it runs."""
+    if settings is not None:
+        write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
+    rundir.mark(run_dir, "running", **details, tensorflow=tf.__version__,
+                keras=keras.__version__)
+
+
+def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Path,
+         cluster: Cluster | None) -> None:
+    """`model.fit`; a failure marks the run, and a lost worker becomes a `TrainingError`."""
+    try:
+        model.fit(**fit_args, epochs=epochs, callbacks=cbs, verbose=0)
+    except BaseException as exc:
+        state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])
+        if cluster is not None and isinstance(exc, PEER_ERRORS):
+            raise TrainingError(
+                f"{cluster} lost the other workers mid-training ({type(exc).__name__}: "
+                f"{_tf_reason(exc)}); the run is marked failed. Restart every worker with "
+                "--resume to continue from the last backup") from None
+        raise
+    finally:
+        for callback in cbs:
+            if isinstance(callback, Progress):
+                callback.close()
+
+
+def _tf_reason(exc: BaseException) -> str:
+    """TensorFlow's own explanation, without its stack of where the op was defined."""
+    noise = ("File \"", "Detected at node", "Graph execution error", "[[")
+    lines = [line.strip() for line in str(exc).splitlines()
+             if line.strip() and not line.strip().startswith(noise)]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+def _restore_from(cbs: list[keras.callbacks.Callback], backup: Path) -> None:
+    """A worker other than the chief resumes from the chief's backup (a shared filesystem)."""
+    for callback in cbs:
+        if isinstance(callback, Backup):
+            callback.restore_dir = backup
+
+
+def weights_digest(model: keras.Model) -> str:
+    """A short fingerprint of the model's weights: equal on workers that trained in sync."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _seed(plan: Plan) -> None:
+    if plan.seed is not None:
+        keras.utils.set_random_seed(plan.seed)
+    if plan.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
+            validation: tuple | None, *, digest: str | None = None) -> None:
+    """Saves the model and the pictures, and marks the run finished."""
+    metrics = record["metrics"]
+    write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
+    write_pictures(run_dir, metrics=metrics, name=plan.name,
+                   best=best_epoch(metrics, record.get("best")), model=model,
+                   validation=validation, classifier=plan.compile.classifier,
+                   tensorboard=plan.callback("tensorboard") is not None)
+    details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
+    stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
+    if stop is not None:
+        details["early_stopping"] = stop
+    if digest is not None:
+        details["weights_digest"] = digest
+    rundir.mark(run_dir, "finished", **details)

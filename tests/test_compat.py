@@ -1,0 +1,107 @@
+"""Each entry of `dlkit._compat` does what it names on the installed TensorFlow, Keras and
+TensorBoard: a test here fails the day an upstream release moves what an entry reaches into.
+(The keras-team/keras#20585 fixes are tested in ``test_multi_worker.py``.)"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from conftest import python, tiny_model
+from dlkit._compat import callbacks as hooks
+from dlkit._compat.registry import registry_names
+from dlkit._compat.tensorboard import write_session_starts
+
+
+def test_registry_names_include_the_aliases():
+    # Aliases that Keras' `get` accepts but its public namespaces do not export.
+    assert not hasattr(keras.losses, "mse") and not hasattr(keras.optimizers, "adam")
+    assert {"mse", "kld", "mae"} <= set(registry_names(keras.losses))
+    assert "adam" in registry_names(keras.optimizers)
+    assert "glorot_uniform" in registry_names(keras.initializers)
+
+
+def test_tensorflow_started_turns_true_with_the_first_op():
+    result = python("import tensorflow as tf\n"
+                    "from dlkit._compat.context import tensorflow_started\n"
+                    "before = tensorflow_started()\n"
+                    "tf.constant(1.0) + 1.0\n"
+                    "print(before, tensorflow_started())\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "True"]
+
+
+class Recorder(hooks.BackupAndRestoreHooks):
+    """Records when Keras saves and loads through the hooks' public names."""
+
+    def __init__(self, backup_dir, start_at=None):
+        super().__init__(backup_dir)
+        self.saved, self.loaded, self.start_at = [], 0, start_at
+
+    def save_backup(self):
+        self.saved.append(self.epochs_done)
+
+    def load_backup(self):
+        self.loaded += 1
+        if self.start_at is not None:
+            hooks.set_initial_epoch(self.model, self.start_at)
+
+
+def test_backup_hooks_are_called_by_fit_and_set_its_first_epoch(tmp_path):
+    x, y = np.ones((8, 1)), np.ones((8, 1))
+    seen = []
+    spy = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    recorder = Recorder(str(tmp_path), start_at=2)
+    tiny_model().fit(x, y, epochs=4, verbose=0, callbacks=[recorder, spy])
+    assert recorder.loaded == 1 and recorder.saved == [3, 4]  # epochs 3 and 4 ran
+    assert seen == [2, 3]
+    recorder.finish_epoch(6)
+    assert recorder.epochs_done == 7 and recorder.batches_done == 0
+
+
+def test_tensorboard_hooks_read_and_act_on_keras_state(tmp_path):
+    assert hooks.TensorBoardHooks(log_dir=str(tmp_path / "a"), profile_batch=2).traces_batches
+    board = hooks.TensorBoardHooks(log_dir=str(tmp_path / "b"), write_graph=True)
+    assert not board.traces_batches
+    model = tiny_model()
+    model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=1, verbose=0)
+    board.set_model(model)
+    board.on_train_begin()
+    written = []
+    board._write_keras_model_train_graph = lambda: written.append(1)  # Keras' own, counted
+    assert board._should_write_train_graph
+    board.write_train_graph_once()
+    board.write_train_graph_once()  # at most once
+    assert written == [1] and not board._should_write_train_graph
+    board.on_train_end()
+    per_batch = hooks.TensorBoardHooks(log_dir=str(tmp_path / "c"), update_freq=10)
+    per_batch.set_model(model)
+    per_batch.on_train_begin()
+    depth = len(per_batch._prev_summary_state)
+    per_batch.on_test_begin()  # Keras pushes the validation writer ...
+    assert len(per_batch._prev_summary_state) == depth + 1
+    per_batch.close_test_writer()  # ... and this pops it, writing nothing
+    assert len(per_batch._prev_summary_state) == depth
+    per_batch.on_train_end()
+
+
+def test_session_start_events_make_tensorboard_drop_repeated_steps(tmp_path):
+    from tensorboard.backend.event_processing.plugin_event_accumulator import EventAccumulator
+
+    def write(steps, value):
+        with tf.summary.create_file_writer(str(tmp_path)).as_default() as writer:
+            for step in steps:
+                tf.summary.scalar("epoch_loss", value, step=step)
+            writer.flush()
+
+    write(range(4), 1.0)
+    import time
+
+    time.sleep(1.1)  # event files are read in name order, and names carry the second
+    write_session_starts(tmp_path, [0, 2], suffix=".restart")
+    time.sleep(1.1)
+    write(range(2, 5), 2.0)
+    accumulator = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    events = accumulator.Tensors("epoch_loss")
+    assert [e.step for e in events] == [0, 1, 2, 3, 4]
+    assert [tf.make_ndarray(e.tensor_proto).item() for e in events] == [1.0, 1.0, 2.0, 2.0, 2.0]
