@@ -121,3 +121,15 @@ def test_diverging_training_exits_1(tmp_path):
     assert result.returncode == 1
     assert "training failed: the loss became" in result.stderr and "in epoch" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_directory_problems_exit_2_without_a_traceback(tmp_path):
+    path = write_spec(tmp_path, MLP)
+    result = cli("train", str(path), "--logdir", str(tmp_path / "runs"), "--resume")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: --resume: no unfinished run of 'tiny-mlp'" in result.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = cli("train", str(path), "--logdir", str(blocker / "runs"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot create a run directory under" in result.stderr

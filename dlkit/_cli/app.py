@@ -1,13 +1,15 @@
 """The ``dlkit`` command: a thin layer over the public API.
 
 Argument parsing imports nothing heavy; TensorFlow loads only once a verb needs it.
-Exit codes: 0 ok, 1 training failed, 2 bad spec, bad data or bad usage.
+Exit codes: 0 ok, 1 training failed, 2 a mistake to fix first (spec, data, TF_CONFIG, model
+file, run directory or usage).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import re
 import sys
@@ -22,34 +24,21 @@ _NATIVE_NOISE = re.compile(r"^(WARNING: All log messages before absl::Initialize
                            r"cpu_feature_guard)\.cc)|^To enable the following instructions")
 
 
+# Each verb is a module of this package with HELP, DESCRIPTION, add_arguments(parser) and
+# run(args) -> exit code; importing one imports nothing heavy.
+VERBS = ("train", "validate")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlkit", description="Declarative deep-learning specs, compiled to Keras models.",
-        epilog="Exit codes: 0 ok, 1 training failed, 2 bad spec, data or usage.")
+        epilog="Exit codes: 0 ok, 1 training failed, 2 a mistake to fix first (spec, data, "
+               "TF_CONFIG, model file, run directory or usage).")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-
-    train = verbs.add_parser("train", help="train the model a spec describes",
-                             description="Train a spec and write its run directory "
-                             "<logdir>/<name>/<YYYYmmdd-HHMMSS>/.")
-    train.add_argument("spec", metavar="SPEC", help="a .yaml, .yml or .json spec file")
-    _add_set(train)
-    train.add_argument("--logdir", metavar="DIR", help="log root (default: $DLKIT_LOGDIR or logs)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the newest unfinished run of this spec's name in DIR")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    validate = verbs.add_parser("validate", help="check a spec and build its model",
-                                description="Check a spec: exit 0 with a one-line summary, or "
-                                "exit 2 listing every problem.")
-    validate.add_argument("spec", metavar="SPEC", help="a .yaml, .yml or .json spec file")
-    _add_set(validate)
+    for name in VERBS:
+        verb = importlib.import_module(f"dlkit._cli.{name}")
+        verb.add_arguments(verbs.add_parser(name, help=verb.HELP, description=verb.DESCRIPTION))
     return parser
-
-
-def _add_set(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append",
-                        default=[], help="override a spec value, e.g. train.epochs=3 or "
-                        "model.layers[1].units=128 (VALUE is read as YAML); repeatable")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,9 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "TF_CONFIG" not in os.environ:  # a multi-worker strategy must start first
                 tf.config.list_logical_devices()  # device start-up prints too
     try:
-        if args.verb == "validate":
-            return _validate(args)
-        return _train(args)
+        return importlib.import_module(f"dlkit._cli.{args.verb}").run(args)
     except dlkit.TrainingError as exc:
         print(f"training failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -78,29 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; resume with --resume", file=sys.stderr)
         return 130
-
-
-def _validate(args: argparse.Namespace) -> int:
-    import dlkit
-
-    spec = dlkit.load_spec(args.spec, overrides=args.overrides)
-    model = dlkit.build(spec)
-    loss = spec["compile"]["loss"]
-    print(f"ok: {spec.name}: {len(model.layers)} layers, {model.count_params():,} parameters, "
-          f"loss {loss if isinstance(loss, str) else loss['type']}, "
-          f"optimizer {type(model.optimizer).__name__}")
-    return EXIT_OK
-
-
-def _train(args: argparse.Namespace) -> int:
-    import dlkit
-    from dlkit._cli.summary import summary_line
-
-    spec = dlkit.load_spec(args.spec, overrides=args.overrides)
-    run = dlkit.train(spec, logdir=args.logdir, resume=args.resume,
-                      verbose=0 if args.quiet else "auto")
-    print(summary_line(run))
-    return EXIT_OK
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from dlkit._core.errors import Problems, did_you_mean
 from dlkit._plan.parts import Part
 from dlkit._plan.registry import (accepted_arguments, activation_layer_names, layer_classes,
                                   public_names, random_state_kept, registered_layers)
-from dlkit._spec.structure import check_component, key_path
+from dlkit._spec.rules import check_component, key_path
 
 # Names that run arbitrary Python code, which a spec never does.
 REFUSED_LAYERS = {

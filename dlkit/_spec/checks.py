@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from dlkit._core.errors import Problems
-from dlkit._spec.structure import is_int, is_number, key_path
+from dlkit._spec.rules import is_int, is_number, key_path
 
 SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
 EARLY_STOPPING_MODES = ("auto", "min", "max")

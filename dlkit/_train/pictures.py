@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -29,8 +30,14 @@ def best_epoch(metrics: dict[str, list[float]], recorded: dict | None = None) ->
 
 def learning_curve_png(metrics: dict[str, list[float]], title: str, *,
                        best: dict | None = None) -> bytes:
+    """`learning_curve_figure` as PNG bytes."""
+    return _png(learning_curve_figure(metrics, title, best=best))
+
+
+def learning_curve_figure(metrics: dict[str, list[float]], title: str, *,
+                          best: dict | None = None) -> Any:
     """One panel per compiled metric (loss first), train and validation per epoch, with the
-    best epoch marked; as PNG bytes."""
+    best epoch marked."""
     names = [k for k in metrics if not k.startswith("val_") and k != "learning_rate"]
     names = sorted(names, key=lambda k: k != "loss") or ["loss"]
     figure = _figure(5 * len(names), 3.8)
@@ -46,7 +53,7 @@ def learning_curve_png(metrics: dict[str, list[float]], title: str, *,
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)
     figure.suptitle(title)
-    return _png(figure)
+    return figure
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Pass 1, one module per spec section: its keys, their types and defaults."""
