@@ -176,3 +176,74 @@ def test_line_refuses_bad_points_and_reversed_ends():
         loss_line(model, x, y, w, w, points=1)
     with pytest.raises(ValueError, match="argument stop.*Received: stop=-1.0"):
         loss_line(model, x, y, w, w, points=3, start=0.0, stop=-1.0)
+
+
+# --- pictures and files ---------------------------------------------------------------------
+
+
+def test_pictures_are_pngs_drawn_without_pyplot():
+    from conftest import REPO, python
+
+    code = (
+        "import sys, numpy as np\n"
+        "from dlkit._analysis.pictures import contour_png, line_png, surface_png\n"
+        "a = np.linspace(-1, 1, 5); loss = np.add.outer(a ** 2, a ** 2) + 1e-3\n"
+        "loss[0, 0] = np.inf\n"
+        "pngs = [surface_png(a, a, loss), contour_png(a, a, loss),"
+        " line_png(a, np.array([1, 2, np.nan, 1e4, 3.0]))]\n"
+        "assert all(p.startswith(b'\\x89PNG') and len(p) > 5000 for p in pngs)\n"
+        "assert 'matplotlib.pyplot' not in sys.modules and 'tensorflow' not in sys.modules\n"
+    )
+    result = python(code, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+
+
+def test_landscape_files_writes_every_file_and_the_tensorboard_images(tmp_path):
+    import json
+
+    import tensorflow as tf
+
+    from dlkit._analysis.landscape import FILES, landscape_files
+
+    x, y = data()
+    model = small_cnn()
+    initial = model.get_weights()
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    final = model.get_weights()
+    calls = []
+    summary = landscape_files(tmp_path / "landscape", model, x, y, initial, grid=5, span=0.5,
+                              tensorboard_dir=tmp_path / "tb", max_samples=30,
+                              on_progress=lambda done, total: calls.append((done, total)))
+    names = sorted(p.name for p in (tmp_path / "landscape").iterdir())
+    assert names == sorted(FILES)  # and no temporary file left behind
+    surface = np.load(tmp_path / "landscape" / "surface.npz")
+    assert sorted(surface.files) == ["alpha", "beta", "loss"] and surface["loss"].shape == (5, 5)
+    line = np.load(tmp_path / "landscape" / "line.npz")
+    assert sorted(line.files) == ["loss", "t"] and line["t"][0] == -0.25 and line["t"][-1] == 1.5
+    sharp = json.loads((tmp_path / "landscape" / "sharpness.json").read_text())
+    assert {"hessian_top_eigenvalue", "epsilon_sharpness", "epsilon", "power_iteration"} <= set(sharp)
+    assert summary["samples"] == 30 and summary["loss"] == pytest.approx(surface["loss"][2, 2])
+    assert summary["line_final"] == pytest.approx(summary["loss"], abs=1e-5)
+    assert calls[-1] == (25 + 36, 25 + 36) and [d for d, _ in calls] == sorted(d for d, _ in calls)
+    for after, saved in zip(model.get_weights(), final):
+        np.testing.assert_array_equal(after, saved)
+    tags = set()
+    for events in (tmp_path / "tb").glob("events.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            tags.update(value.tag for value in event.summary.value)
+    assert tags == {"landscape/surface", "landscape/contour", "landscape/line"}
+
+
+def test_landscape_files_refuses_bad_arguments_before_writing_anything(tmp_path):
+    from dlkit._analysis.landscape import landscape_files
+
+    x, y = data(8)
+    model = small_cnn(regularized=False)
+    w = model.get_weights()
+    with pytest.raises(ValueError, match="Received: grid=0"):
+        landscape_files(tmp_path / "out", model, x, y, w, grid=0)
+    with pytest.raises(ValueError, match="argument initial_weights"):
+        landscape_files(tmp_path / "out", model, x, y, w[:-1], grid=3)
+    with pytest.raises(ValueError, match="Received: max_samples=0"):
+        landscape_files(tmp_path / "out", model, x, y, w, max_samples=0)
+    assert not (tmp_path / "out").exists()
