@@ -92,10 +92,12 @@ def split_weights(model: keras.Model, arrays: Sequence[Any], name: str
 
 
 @contextlib.contextmanager
-def weights_kept(model: keras.Model) -> Iterator[None]:
-    """Puts ``model``'s weights back as they were when the block ends, however it ends."""
-    saved = model.get_weights()
+def variables_kept(model: keras.Model) -> Iterator[None]:
+    """Puts every variable of ``model`` (weights, random seeds, metric states) back as it was
+    when the block ends, however it ends."""
+    saved = [(variable, variable.numpy()) for variable in model.variables]
     try:
         yield
     finally:
-        model.set_weights(saved)
+        for variable, value in saved:
+            variable.assign(value)
