@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from dlkit._analysis.sharpness import sharpness  # noqa: E402
+from dlkit._analysis.sharpness import sharpness
 
 
 def linear(features: int, *, bias: bool = True) -> keras.Model:

@@ -28,8 +28,14 @@ import numpy as np
 import tensorflow as tf
 
 from dlkit._analysis._checks import check_compiled, check_data, check_int
-from dlkit._analysis._layer_checks import (THRESHOLDS, activation_name, is_checked, kernel_of,
-                                           layer_stats, layer_warnings)
+from dlkit._analysis._layer_checks import (
+    THRESHOLDS,
+    activation_name,
+    is_checked,
+    kernel_of,
+    layer_stats,
+    layer_warnings,
+)
 from dlkit._analysis._stateless import as_input, batch_loss_fn, variables_kept
 
 MAX_STEPS = 100_000

@@ -31,7 +31,13 @@ from dlkit._analysis._stateless import split_weights
 from dlkit._analysis.directions import filter_normalized_direction
 from dlkit._analysis.pictures import contour_png, line_png, surface_png
 from dlkit._analysis.sharpness import sharpness
-from dlkit._analysis.surface import MAX_GRID, MAX_SPAN, Progress, loss_line, loss_surface
+from dlkit._analysis.surface import (
+    MAX_GRID,
+    MAX_SPAN,
+    Progress,
+    loss_line,
+    loss_surface,
+)
 
 LINE_POINTS = 36  # t = -0.25, -0.20, ..., 1.50: steps of 0.05, t = 0 and t = 1 on the line
 LINE_START, LINE_STOP = -0.25, 1.5
