@@ -118,10 +118,11 @@ def test_surface_matches_a_set_weights_evaluate_loop_and_keeps_the_weights():
     assign_trainable(model, center)
 
 
-def test_surface_accepts_get_weights_shaped_directions_and_reports_progress():
+def test_surface_accepts_float64_get_weights_shaped_directions_and_reports_progress():
     model, x, y = trained()
     rng = np.random.default_rng(0)
-    full = [filter_normalized_direction(model.get_weights(), rng) for _ in range(2)]
+    as_float64 = [w.astype(np.float64) for w in model.get_weights()]
+    full = [filter_normalized_direction(as_float64, rng) for _ in range(2)]
     calls = []
     surface = loss_surface(model, x, y, tuple(full), grid=7, span=1.0,
                            on_progress=lambda done, total: calls.append((done, total)))

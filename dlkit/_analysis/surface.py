@@ -116,7 +116,6 @@ def loss_line(model: keras.Model, x: Any, y: Any, initial_weights: list, final_w
         non_trainable = [v.numpy() for v in model.non_trainable_variables]
     t = np.linspace(start, stop, points)
     step = [np.asarray(b, np.float64) - np.asarray(a, np.float64) for a, b in zip(initial, final)]
-    step = [s.astype(a.dtype) for s, a in zip(step, initial)]
     loss = evaluate_points(model, x, y, initial, [step], t[:, None], non_trainable,
                            batch_size=batch_size, on_progress=on_progress)
     return {"t": t, "loss": loss}
@@ -153,11 +152,13 @@ def _chunk_runner(model: keras.Model, base: Sequence[np.ndarray],
                   non_trainable: Sequence[np.ndarray]) -> Callable:
     """A ``tf.function(coeffs, x, y)`` giving the batch loss at each row of ``coeffs``."""
     loss = batch_loss_fn(model, training=False)
-    base_t = current_values_of(base)
-    non_trainable_t = current_values_of(non_trainable)
+    dtypes = [v.dtype for v in model.trainable_variables]
+    base_t = [tf.constant(b, dtype=dtype) for b, dtype in zip(base, dtypes)]
+    non_trainable_t = [tf.constant(value, dtype=v.dtype)
+                       for value, v in zip(non_trainable, model.non_trainable_variables)]
     # Directions that are zero for a weight (1-D weights) are skipped rather than added.
-    dirs_t = [[None if not np.any(d) else tf.constant(d) for d in direction]
-              for direction in directions]
+    dirs_t = [[tf.constant(d, dtype=dtype) if np.any(d) else None
+               for d, dtype in zip(direction, dtypes)] for direction in directions]
 
     def weights_at(c: tf.Tensor) -> list[tf.Tensor]:
         values = []
@@ -176,7 +177,3 @@ def _chunk_runner(model: keras.Model, base: Sequence[np.ndarray],
 
     return run
 
-
-def current_values_of(arrays: Sequence[np.ndarray]) -> list[tf.Tensor]:
-    """``arrays`` as constant tensors."""
-    return [tf.constant(a) for a in arrays]
