@@ -18,6 +18,7 @@ import io
 import json
 import math
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from dlkit._analysis.surface import (
 
 LINE_POINTS = 36  # t = -0.25, -0.20, ..., 1.50: steps of 0.05, t = 0 and t = 1 on the line
 LINE_START, LINE_STOP = -0.25, 1.5
+SHARPNESS_BATCH = 512  # samples per Hessian-vector product: bounds memory on large data
 FILES = ("surface.npz", "line.npz", "surface.png", "contour.png", "line.png", "sharpness.json")
 
 
@@ -79,15 +81,14 @@ def landscape_files(out_dir: Path, model: keras.Model, x: Any, y: Any, initial_w
     grid = check_int("grid", grid, 2, MAX_GRID)
     span = check_float("span", span, 0.0, MAX_SPAN)
     seed = check_int("seed", seed, 0, 2**63 - 1)
-    total = grid * grid + LINE_POINTS
-    report = (lambda offset: (lambda done, _: on_progress(offset + done, total))) \
-        if on_progress is not None else (lambda offset: None)
     split_weights(model, initial_weights, "initial_weights")  # refused now, not after the grid
+    total = grid * grid + LINE_POINTS
     surface = loss_surface(model, x, y, _directions(model, seed), grid=grid, span=span,
-                           on_progress=report(0))
+                           on_progress=_shifted(on_progress, 0, total))
     line = loss_line(model, x, y, initial_weights, model.get_weights(), points=LINE_POINTS,
-                     start=LINE_START, stop=LINE_STOP, on_progress=report(grid * grid))
-    sharp = sharpness(model, x, y, seed=seed)
+                     start=LINE_START, stop=LINE_STOP,
+                     on_progress=_shifted(on_progress, grid * grid, total))
+    sharp = sharpness(model, x, y, seed=seed, batch_size=SHARPNESS_BATCH)
     out_dir = Path(out_dir)
     _write_all(out_dir, surface, line, sharp, tensorboard_dir)
     return {
@@ -101,6 +102,13 @@ def landscape_files(out_dir: Path, model: keras.Model, x: Any, y: Any, initial_w
         "epsilon_sharpness": sharp["epsilon_sharpness"], "epsilon": sharp["epsilon"],
         "seconds": time.perf_counter() - started,
     }
+
+
+def _shifted(on_progress: Progress | None, offset: int, total: int) -> Progress | None:
+    """A progress hook for one part of the work that reports on the whole of it."""
+    if on_progress is None:
+        return None
+    return lambda done, _: on_progress(offset + done, total)
 
 
 def _directions(model: keras.Model, seed: int) -> tuple[list, list]:
@@ -158,8 +166,14 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Writes ``data`` to a temporary file beside ``path``, then renames it onto ``path``."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Writes ``data`` to a temporary file beside ``path``, then renames it onto ``path``.
+
+    The twin of ``dlkit._rundir.write_atomic``, kept here while the package is reorganised (this
+    subpackage imports no other dlkit module); once that settles, call it instead.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    temporary = Path(name)
     try:
         temporary.write_bytes(data)
         os.replace(temporary, path)
