@@ -167,3 +167,20 @@ def test_bad_arguments_and_subclassed_models_are_refused():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match="argument model.*Sequential or functional"):
         diagnose(model, x, y)
+
+
+def test_only_layers_with_their_own_kernel_or_an_activation_are_reported():
+    x, y = digits(30)
+    keras.utils.set_random_seed(0)
+    inner = keras.Sequential([keras.Input((64,)), keras.layers.Dense(8, name="inner_dense")],
+                             name="inner")
+    model = keras.Sequential([
+        keras.Input((64,)), inner, keras.layers.Dropout(0.1, name="drop"),
+        keras.layers.ReLU(name="act"), keras.layers.Dense(10, activation="softmax", name="out"),
+    ])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    result = diagnose(model, x, y, steps=1)
+    assert [(layer["name"], layer["activation"]) for layer in result["layers"]] == \
+        [("act", "relu"), ("out", "softmax")]
+    assert result["layers"][0]["at_init"]["gradient_norm"] is None
+    assert result["layers"][0]["at_init"]["dead_fraction"] is not None

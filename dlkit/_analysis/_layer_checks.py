@@ -46,17 +46,17 @@ _ACTIVATION_LAYERS = ("Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softma
 
 
 def is_checked(layer: keras.layers.Layer) -> bool:
-    """Whether ``diagnose`` reports on ``layer``: it has a kernel or is an activation layer."""
-    return _has_kernel(layer) or type(layer).__name__ in _ACTIVATION_LAYERS
+    """Whether ``diagnose`` reports on ``layer``: it has a kernel or is an activation layer.
 
-
-def _has_kernel(layer: keras.layers.Layer) -> bool:
-    return any(w.path.endswith("/kernel") for w in layer.trainable_weights)
+    A nested model is not looked into: it is neither (its kernels belong to its own layers).
+    """
+    return kernel_of(layer) is not None or type(layer).__name__ in _ACTIVATION_LAYERS
 
 
 def kernel_of(layer: keras.layers.Layer) -> keras.Variable | None:
-    """The layer's trainable kernel, or None."""
-    return next((w for w in layer.trainable_weights if w.path.endswith("/kernel")), None)
+    """The layer's own trainable ``kernel`` variable (Dense, Conv, ...), or None."""
+    kernel = getattr(layer, "kernel", None)
+    return kernel if isinstance(kernel, keras.Variable) and kernel.trainable else None
 
 
 def activation_name(layer: keras.layers.Layer) -> str:
