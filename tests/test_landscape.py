@@ -229,7 +229,8 @@ def test_landscape_files_writes_every_file_and_the_tensorboard_images(tmp_path):
     line = np.load(tmp_path / "landscape" / "line.npz")
     assert sorted(line.files) == ["loss", "t"] and line["t"][0] == -0.25 and line["t"][-1] == 1.5
     sharp = json.loads((tmp_path / "landscape" / "sharpness.json").read_text())
-    assert {"hessian_top_eigenvalue", "epsilon_sharpness", "epsilon", "power_iteration"} <= set(sharp)
+    assert {"hessian_top_eigenvalue", "epsilon_sharpness", "epsilon",
+            "power_iteration"} <= set(sharp)
     assert summary["samples"] == 30 and summary["loss"] == pytest.approx(surface["loss"][2, 2])
     assert summary["line_final"] == pytest.approx(summary["loss"], abs=1e-5)
     assert calls[-1] == (25 + 36, 25 + 36) and [d for d, _ in calls] == sorted(d for d, _ in calls)

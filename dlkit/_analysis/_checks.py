@@ -42,7 +42,7 @@ def check_float(name: str, value: Any, low: float, high: float, *, low_open: boo
 
 
 def check_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Returns ``x`` and ``y`` as arrays after checking they hold the same, non-zero, sample count."""
+    """Returns ``x`` and ``y`` as arrays once they hold the same, non-zero, sample count."""
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim == 0 or len(x) == 0:
         raise _invalid("x", "an array with at least one sample", x)

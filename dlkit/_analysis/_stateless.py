@@ -1,4 +1,4 @@
-"""The compiled loss of a Keras model at weights that are not its own, without touching its variables.
+"""The compiled loss of a Keras model at weights that are not its own, its variables untouched.
 
 Every analysis here evaluates a model's loss at many weight vectors. Instead of writing each one
 into the model (``set_weights``), it maps the model's variables to the given tensors with Keras 3's

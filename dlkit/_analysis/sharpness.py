@@ -76,7 +76,7 @@ def sharpness(model: keras.Model, x: Any, y: Any, *, iterations: int = 50,
     rng = np.random.default_rng(seed)
     power = top_eigenvalue(lambda v: objective.hvp(weights, v), _size(weights),
                            iterations=iterations, tolerance=tolerance, rng=rng)
-    loss, max_loss = box_max_loss(objective, weights, epsilon=epsilon, steps=ascent_steps, rng=rng)
+    loss, max_loss = _box_max_loss(objective, weights, epsilon=epsilon, steps=ascent_steps, rng=rng)
     return {
         "hessian_top_eigenvalue": power["eigenvalues"][-1],
         "epsilon_sharpness": 100.0 * (max_loss - loss) / (1.0 + loss),
@@ -123,7 +123,7 @@ def top_eigenvalue(hvp: Callable[[np.ndarray], np.ndarray], size: int, *, iterat
             "iterations": len(eigenvalues), "converged": converged, "tolerance": tolerance}
 
 
-def box_max_loss(objective: _Objective, weights: Sequence[np.ndarray], *, epsilon: float,
+def _box_max_loss(objective: _Objective, weights: Sequence[np.ndarray], *, epsilon: float,
                  steps: int, rng: np.random.Generator) -> tuple[float, float]:
     """The loss at ``weights`` and the largest loss found in Keskar's epsilon-box around them."""
     bounds = [epsilon * (np.abs(w) + 1.0) for w in weights]
