@@ -7,7 +7,8 @@ The package is layered by pipeline stage; each stage imports only the stages bef
 TensorFlow/Keras/TensorBoard API), `_spec` (spec text to sound structure), `_runtime`
 (strategies, precision), `_data` (sources, labels), `_callbacks` (dlkit's Keras callbacks),
 `_plan` (names resolved into a `Plan`), `_model` (plan to compiled model), `_train` (fit and
-the run directory), `_cli` (the command).
+the run directory), `_analysis` (loss landscapes, diagnostics), `_deploy` (predict, export and
+serve a trained run), `_cli` (the command).
 
 Example:
     >>> import dlkit
@@ -19,11 +20,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlkit._core.errors import (ClusterError, DataError, DlkitError, InitializationWarning,
-                                ModelFileError, Problem, RunDirError, SpecError, TrainingError)
+from dlkit._core.errors import (ClusterError, DataError, DlkitError, ExportError,
+                                ExtraMissingError, InitializationWarning, ModelFileError, Problem,
+                                RunDirError, SpecError, TrainingError)
 from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
+    from dlkit._deploy.export import export
+    from dlkit._deploy.predict import predict, predict_file
+    from dlkit._deploy.serve.server import serve
     from dlkit._model.build import build
     from dlkit._model.saving import load_model
     from dlkit._plan.load import load_spec
@@ -36,6 +41,8 @@ __all__ = [
     "ClusterError",
     "DataError",
     "DlkitError",
+    "ExportError",
+    "ExtraMissingError",
     "InitializationWarning",
     "ModelFileError",
     "Problem",
@@ -46,14 +53,22 @@ __all__ = [
     "TrainingError",
     "build",
     "callbacks",
+    "export",
     "load_model",
     "load_spec",
+    "predict",
+    "predict_file",
+    "serve",
     "train",
 ]
 
 _LAZY = {
     "build": ("dlkit._model.build", "build"),
     "callbacks": ("dlkit._train.callbacks", "callbacks"),
+    "export": ("dlkit._deploy.export", "export"),
+    "predict": ("dlkit._deploy.predict", "predict"),
+    "predict_file": ("dlkit._deploy.predict", "predict_file"),
+    "serve": ("dlkit._deploy.serve.server", "serve"),
     "load_model": ("dlkit._model.saving", "load_model"),
     "load_spec": ("dlkit._plan.load", "load_spec"),
     "train": ("dlkit._train.train", "train"),

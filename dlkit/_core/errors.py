@@ -8,6 +8,8 @@ Hierarchy::
     ├── ClusterError             ``$TF_CONFIG`` is malformed, or this worker cannot take its place
     ├── ModelFileError           a saved model file is missing, unreadable, or refused (safe mode)
     ├── RunDirError              a run directory or its backup cannot be used (log root, --resume)
+    ├── ExportError              a format cannot carry the model, or an export failed its check
+    ├── ExtraMissingError (ImportError)  a command needs a package extra that is not installed
     └── TrainingError            training started but could not finish (NaN loss, lost workers)
 
 Every class but `TrainingError` is a user's mistake: the CLI prints it without a traceback and
@@ -80,6 +82,17 @@ class ModelFileError(DlkitError):
 class RunDirError(DlkitError):
     """A run directory or its backup cannot be used: an unwritable log root, nothing to
     ``--resume``, a spec that differs from the run's, or a corrupt backup."""
+
+
+class ExportError(DlkitError):
+    """A model cannot be exported to a format (a layer the format cannot carry, refused before
+    converting), or an export does not compute what the model computes; nothing is left
+    written."""
+
+
+class ExtraMissingError(DlkitError, ImportError):
+    """A command needs optional packages that are not installed; the message names the package
+    extra to install, like ``pip install 'dlkit[export]'``."""
 
 
 class TrainingError(DlkitError):

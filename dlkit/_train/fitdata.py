@@ -31,6 +31,24 @@ def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
     """
     if isinstance(data, tf.data.Dataset):  # batched and shuffled by its maker
         return {"x": data, "shuffle": False}
+    arrays = split_arrays(plan, data)
+    check_monitors(plan.compile.metric_names, plan.callbacks,
+                   has_validation=arrays.x_val is not None)
+    batch = plan.fit.batch_size
+    return {"x": arrays.x, "y": arrays.y, "shuffle": plan.fit.shuffle,
+            "batch_size": len(arrays.x) if batch == "full" else batch,
+            "validation_data": None if arrays.x_val is None else (arrays.x_val, arrays.y_val)}
+
+
+def split_arrays(plan: Plan, data: Any = None) -> Arrays:
+    """The run's arrays as training sees them: loaded (the spec's data section, or `data` as
+    given to `dlkit.train`), shaped to the model, labels fitted to the loss, and validation held
+    out the way training holds it out (the same seed gives the same split).
+
+    Raises:
+        SpecError: no data at all.
+        DataError: data that cannot be loaded or does not fit the model.
+    """
     input_shape = list(plan.model.input_shape)
     if data is None:
         if plan.data is None:
@@ -43,12 +61,7 @@ def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
     fraction = (plan.data or {}).get("validation_split", 0.2)
     if arrays.x_val is None and fraction:
         arrays = split(arrays, fraction, plan.seed)
-    check_monitors(plan.compile.metric_names, plan.callbacks,
-                   has_validation=arrays.x_val is not None)
-    batch = plan.fit.batch_size
-    return {"x": arrays.x, "y": arrays.y, "shuffle": plan.fit.shuffle,
-            "batch_size": len(arrays.x) if batch == "full" else batch,
-            "validation_data": None if arrays.x_val is None else (arrays.x_val, arrays.y_val)}
+    return arrays
 
 
 def _with_labels_fitted(arrays: Arrays, plan: Plan) -> Arrays:

@@ -1,0 +1,95 @@
+"""`dlkit.serve`: a trained run behind TensorFlow Serving's REST API, on Uvicorn."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dlkit._core.errors import DlkitError
+from dlkit._deploy.extras import require
+from dlkit._deploy.serve.batcher import Arrays, Batcher
+from dlkit._deploy.trained import TrainedRun, open_run
+
+LOOPBACK = "127.0.0.1"
+
+
+def serve(run: Any, *, host: str = LOOPBACK, port: int = 8501, max_batch: int = 256,
+          batch_window_ms: float = 2.0, max_body_mb: float = 16.0,
+          on_ready: Callable[[str], None] | None = None) -> None:
+    """Serves a run's model over HTTP until Ctrl-C, speaking TensorFlow Serving's REST API.
+
+    ``GET /v1/models/<name>``, ``GET /v1/models/<name>/metadata`` and
+    ``POST /v1/models/<name>:predict`` with ``{"instances": [...]}`` or ``{"inputs": ...}``,
+    where ``<name>`` is the run's spec name. Concurrent requests arriving within
+    `batch_window_ms` of each other run as one batch of at most `max_batch` samples.
+
+    Args:
+        run: a `dlkit.Run` or a run directory.
+        host: the address to listen on; the loopback address by default (this machine only).
+        port: the port; 0 picks a free one (printed when ready).
+        max_batch: samples per model call at most.
+        batch_window_ms: how long the first waiting request waits for others to join it.
+        max_body_mb: larger request bodies are refused with 413.
+        on_ready: called with the model's URL once the server listens (default: print it).
+
+    Raises:
+        ExtraMissingError: Starlette or Uvicorn are not installed (``dlkit[serve]``).
+        DlkitError: the address cannot be listened on (a port in use).
+    """
+    uvicorn = require("uvicorn", "serve", purpose="dlkit serve")
+    require("starlette", "serve", purpose="dlkit serve")
+    from dlkit._deploy.serve.app import make_app
+
+    trained = open_run(run)
+    listener = _listen(host, port)
+    batcher = Batcher(model_call(trained), max_batch=max_batch, window=batch_window_ms / 1000)
+    app = make_app(trained, batcher, max_body=int(max_body_mb * 1024 * 1024))
+    bound_host, bound_port = listener.getsockname()[:2]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    url = f"http://{bound_host}:{bound_port}/v1/models/{trained.name}"
+    (on_ready or _print_ready)(url)
+    try:
+        server.run(sockets=[listener])  # Ctrl-C: Uvicorn finishes open requests, then stops
+    except KeyboardInterrupt:  # Uvicorn raises the signal again once it has shut down
+        pass
+    finally:
+        listener.close()
+
+
+def model_call(trained: TrainedRun) -> Callable[[Arrays], list[np.ndarray]]:
+    """The model as one compiled function of a batch, traced once for any batch size."""
+    import tensorflow as tf
+
+    inputs = trained.inputs
+    specs = [tf.TensorSpec((None, *i.shape), i.dtype, name=i.name) for i in inputs]
+
+    @tf.function(input_signature=specs, reduce_retracing=True)
+    def call(*tensors: tf.Tensor) -> Any:
+        args = tensors[0] if len(tensors) == 1 else {i.name: t for i, t in zip(inputs, tensors)}
+        return trained.model(args, training=False)
+
+    def run(arrays: Arrays) -> list[np.ndarray]:
+        out = call(*(arrays[i.name] for i in inputs))
+        if isinstance(out, dict):
+            return [np.asarray(out[name]) for name in trained.output_names]
+        return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [
+            np.asarray(out)]
+    return run
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        return socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        raise DlkitError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose "
+                         "another --port (0 picks a free one)") from None
+
+
+def _print_ready(url: str) -> None:
+    print(f"serving at {url} (POST {url}:predict); Ctrl-C stops", flush=True)
+    sys.stdout.flush()
