@@ -89,3 +89,29 @@ def drive(cbs, model, val_losses, losses=None):
         callback.on_train_end()
     return last
 
+
+
+# --- a trained run and its exports, shared by the deploy tests (dlkit/_deploy) -----------------
+
+@pytest.fixture(scope="session")
+def cnn_run(tmp_path_factory) -> Path:
+    """The digits CNN example trained for 3 epochs: a finished run directory (read-only for
+    tests: copy it before changing it)."""
+    import dlkit
+
+    root = tmp_path_factory.mktemp("deploy-logs")
+    spec = dlkit.load_spec(EXAMPLES / "digits_cnn.yaml", overrides=["train.epochs=3"])
+    return dlkit.train(spec, logdir=root, verbose=0).log_dir
+
+
+@pytest.fixture(scope="session")
+def cnn_exports(cnn_run) -> dict:
+    """Every export of `cnn_run` the tests look at, by folder name, as export.json records it."""
+    import dlkit
+
+    made = {}
+    for fmt, quantize in (("saved_model", None), ("onnx", None), ("litert", None),
+                          ("litert", "int8")):
+        entry = dlkit.export(cnn_run, fmt, quantize=quantize)
+        made[entry["path"].split("/")[-1]] = entry
+    return made
