@@ -3,9 +3,10 @@
 import dlkit
 from conftest import python
 
-INTENDED = ["ClusterError", "DataError", "DlkitError", "InitializationWarning", "ModelFileError",
-            "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
-            "callbacks", "load_model", "load_spec", "train"]
+INTENDED = ["ClusterError", "DataError", "DlkitError", "ExportError", "ExtraMissingError",
+            "InitializationWarning", "ModelFileError", "Problem", "Run", "RunDirError", "Spec",
+            "SpecError", "TrainingError", "build", "callbacks", "export", "load_model",
+            "load_spec", "predict", "predict_file", "serve", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():
@@ -18,7 +19,8 @@ def test_error_hierarchy():
     assert issubclass(dlkit.SpecError, ValueError)
     assert issubclass(dlkit.SpecError, dlkit.DlkitError)
     assert issubclass(dlkit.DataError, dlkit.SpecError)
-    for kind in (dlkit.ClusterError, dlkit.ModelFileError, dlkit.RunDirError, dlkit.TrainingError):
+    for kind in (dlkit.ClusterError, dlkit.ModelFileError, dlkit.RunDirError, dlkit.TrainingError,
+                 dlkit.ExportError, dlkit.ExtraMissingError):
         assert issubclass(kind, dlkit.DlkitError) and not issubclass(kind, dlkit.SpecError)
         assert not issubclass(kind, ValueError)
 
