@@ -83,8 +83,21 @@ def model_call(trained: TrainedRun) -> Callable[[Arrays], list[np.ndarray]]:
 
 
 def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. Made with ``proto=IPPROTO_TCP`` explicitly: asyncio turns Nagle's
+    algorithm off (TCP_NODELAY) only on sockets that say so, and with it on, every answer on a
+    kept-alive connection waited 40 ms for the client's delayed ACK."""
     try:
-        return socket.create_server((host, port), reuse_port=False)
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
+        listener = socket.socket(family, kind, proto)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(address)
+            listener.listen(2048)
+        except OSError:
+            listener.close()
+            raise
+        return listener
     except OSError as exc:
         raise DlkitError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose "
                          "another --port (0 picks a free one)") from None
