@@ -7,8 +7,9 @@ Run:  python benchmarks/bench_deploy.py [--epochs 3] [--large 200000] [--request
 2. Batch-1 latency (median of many calls) and batch-256 throughput of `model.predict`,
    `model(x)`, the SavedModel's serving signature, ONNX Runtime and LiteRT (float and int8),
    after a warm-up, taking turns call by call (medians).
-3. `dlkit.predict_file` on a large .npz against the plain Keras script (load the array, then
-   `model.predict` and a CSV written with the csv module), alternating, best of three.
+3. `dlkit.predict_file` on a large .npz against the plain Keras script (load the model and the
+   array, then `model.predict` and a CSV written with the csv module), both from the run
+   directory, alternating, best of three.
 4. `dlkit serve` in its own process: requests per second from one client at a time, from 32
    concurrent clients, and from 32 clients with batching off (``--max-batch 1``); each client
    keeps one connection and sends one sample per request.
@@ -78,8 +79,9 @@ def speeds(fns: dict, x1: np.ndarray, x256: np.ndarray, rounds: int) -> dict:
             for name in fns}
 
 
-def plain_keras(model: keras.Model, data: Path, out: Path) -> None:
-    """What a user writes by hand: the whole array, model.predict, a CSV."""
+def plain_keras(run_dir: Path, data: Path, out: Path) -> None:
+    """What a user writes by hand: load the model and the whole array, model.predict, a CSV."""
+    model = keras.saving.load_model(run_dir / "model.keras")
     x = np.load(data)["x"]
     probabilities = model.predict(x, batch_size=256, verbose=0)
     with out.open("w", newline="") as handle:
@@ -148,7 +150,7 @@ def main() -> None:
         model = keras.saving.load_model(run_dir / "model.keras")
         x = (load_digits().images / 16.0).astype("float32")[..., None]
         latency_table(run_dir, model, x, args.rounds)
-        predict_table(run_dir, model, work, args.large)
+        predict_table(run_dir, work, args.large)
         serve_table(run_dir, x[0].tolist(), args.requests)
 
 
@@ -172,7 +174,7 @@ def latency_table(run_dir: Path, model: keras.Model, x: np.ndarray, rounds: int)
         print(f"{label:<16}{latency:>12.3f}{throughput:>22,.0f}")
 
 
-def predict_table(run_dir: Path, model: keras.Model, work: Path, samples: int) -> None:
+def predict_table(run_dir: Path, work: Path, samples: int) -> None:
     data = work / "large.npz"
     large_npz(data, samples)
     times = {"dlkit predict": [], "plain Keras": []}
@@ -181,7 +183,7 @@ def predict_table(run_dir: Path, model: keras.Model, work: Path, samples: int) -
         dlkit.predict_file(run_dir, data, out=work / "dlkit.csv", verbose=0)
         times["dlkit predict"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        plain_keras(model, data, work / "keras.csv")
+        plain_keras(run_dir, data, work / "keras.csv")
         times["plain Keras"].append(time.perf_counter() - start)
     best = {k: min(v) for k, v in times.items()}
     print(f"\npredict {samples:,} samples from .npz to CSV (best of 3): dlkit "

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 
 from conftest import EXAMPLES, REPO
@@ -134,9 +135,23 @@ def test_optimizers_notebook(tmp_path, monkeypatch):
     assert losses["sgd-decay"] < losses["sgd"]
 
 
+@pytest.mark.slow
+def test_deploy_notebook_predicts_exports_and_serves(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLKIT_EXAMPLES", str(EXAMPLES))
+    _, result = execute(EXAMPLES / "deploy.ipynb", tmp_path, monkeypatch, epochs=4)
+    assert result["served"] == result["predicted"]  # the server computes what predict computes
+    assert np.mean(np.array(result["predicted"]) == result["truth"]) > 0.7
+    assert np.mean(np.array(result["onnx"]) == result["predicted"]) >= 0.9  # float32 export
+    assert result["exports"] == ["export/saved_model", "export/onnx", "export/litert",
+                                 "export/litert-int8"]
+    assert result["max_abs_diff"] <= 1e-4 and result["server_exit"] == 0
+    [run_dir] = (tmp_path / "logs" / "digits-deploy").iterdir()
+    assert (run_dir / "predictions" / "new_rows.csv").is_file()
+
+
 def test_there_are_the_promised_notebooks():
     assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "tensorboard", "regularization",
-                                            "optimizers"}
+                                            "optimizers", "deploy"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

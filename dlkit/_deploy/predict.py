@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from dlkit._core.files import write_atomic
+from dlkit._deploy.calling import model_call
 from dlkit._deploy.progress import SampleProgress
 from dlkit._deploy.readers import open_reader
 from dlkit._deploy.readers.base import Batch, Reader
@@ -84,19 +85,10 @@ def _predicted(trained: TrainedRun, reader: Reader, batch_size: int,
                verbose: int | str) -> Iterator[tuple[Batch, list[np.ndarray]]]:
     """Each batch with the model's outputs for it, in the model's output order."""
     progress = SampleProgress(reader.count, verbose=verbose)
-    names = [i.name for i in trained.inputs]
+    call = model_call(trained)
     try:
         for batch in reader.batches(batch_size):
-            inputs = batch.inputs[names[0]] if len(names) == 1 else batch.inputs
-            yield batch, _in_order(trained.model.predict_on_batch(inputs), trained.output_names)
+            yield batch, call(batch.inputs)
             progress.update(len(batch))
     finally:
         progress.close()
-
-
-def _in_order(predicted: Any, names: list[str]) -> list[np.ndarray]:
-    if isinstance(predicted, dict):
-        return [np.asarray(predicted[name]) for name in names]
-    if isinstance(predicted, (list, tuple)):
-        return [np.asarray(p) for p in predicted]
-    return [np.asarray(predicted)]

@@ -7,11 +7,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from dlkit._core.errors import DlkitError
 from dlkit._deploy.extras import require
-from dlkit._deploy.serve.batcher import Arrays, Batcher
+from dlkit._deploy.calling import model_call
+from dlkit._deploy.serve.batcher import Batcher
 from dlkit._deploy.trained import TrainedRun, open_run
 
 LOOPBACK = "127.0.0.1"
@@ -59,27 +58,6 @@ def serve(run: Any, *, host: str = LOOPBACK, port: int = 8501, max_batch: int = 
         pass
     finally:
         listener.close()
-
-
-def model_call(trained: TrainedRun) -> Callable[[Arrays], list[np.ndarray]]:
-    """The model as one compiled function of a batch, traced once for any batch size."""
-    import tensorflow as tf
-
-    inputs = trained.inputs
-    specs = [tf.TensorSpec((None, *i.shape), i.dtype, name=i.name) for i in inputs]
-
-    @tf.function(input_signature=specs, reduce_retracing=True)
-    def call(*tensors: tf.Tensor) -> Any:
-        args = tensors[0] if len(tensors) == 1 else {i.name: t for i, t in zip(inputs, tensors)}
-        return trained.model(args, training=False)
-
-    def run(arrays: Arrays) -> list[np.ndarray]:
-        out = call(*(arrays[i.name] for i in inputs))
-        if isinstance(out, dict):
-            return [np.asarray(out[name]) for name in trained.output_names]
-        return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [
-            np.asarray(out)]
-    return run
 
 
 def _listen(host: str, port: int) -> socket.socket:
