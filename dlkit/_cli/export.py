@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from dlkit._cli.options import add_run_dir
+
 HELP = "export a run's model to SavedModel, ONNX or LiteRT, checked in its runtime"
 DESCRIPTION = ("Export RUN_DIR/model.keras through Keras' own export into "
                "RUN_DIR/export/<format>[-<quantize>]/, run it in its own runtime on the run's "
@@ -14,7 +16,7 @@ FORMATS = ("saved_model", "onnx", "litert")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory dlkit train wrote")
+    add_run_dir(parser)
     parser.add_argument("--format", required=True, choices=FORMATS,
                         help="saved_model (TensorFlow Serving), onnx (ONNX Runtime) or litert")
     parser.add_argument("--quantize", choices=("float16", "int8"),

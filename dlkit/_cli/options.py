@@ -17,3 +17,7 @@ def add_set(parser: argparse.ArgumentParser) -> None:
 
 def add_logdir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--logdir", metavar="DIR", help="log root (default: $DLKIT_LOGDIR or logs)")
+
+
+def add_run_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory dlkit train wrote")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from dlkit._cli.options import add_run_dir
+
 HELP = "predict on new data with a trained run, into a CSV"
 DESCRIPTION = ("Run RUN_DIR's model on INPUT (.npz with x or x_<input> arrays, .csv rows, an "
                "image file or folder, a .txt file or folder) in batches, and write one row per "
@@ -12,7 +14,7 @@ DESCRIPTION = ("Run RUN_DIR's model on INPUT (.npz with x or x_<input> arrays, .
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory dlkit train wrote")
+    add_run_dir(parser)
     parser.add_argument("input", metavar="INPUT", help="the data to predict on")
     parser.add_argument("--out", metavar="FILE", help="the CSV to write")
     parser.add_argument("--batch-size", type=_positive, default=256, metavar="N",

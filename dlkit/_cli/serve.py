@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from dlkit._cli.options import add_run_dir
+
 HELP = "serve a run's model over HTTP (TensorFlow Serving's REST API)"
 DESCRIPTION = ("Serve RUN_DIR's model at http://HOST:PORT/v1/models/<name> (<name>: the run's "
                "spec name): GET it for its status, POST <name>:predict with {\"instances\": "
@@ -12,7 +14,7 @@ DESCRIPTION = ("Serve RUN_DIR's model at http://HOST:PORT/v1/models/<name> (<nam
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory dlkit train wrote")
+    add_run_dir(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8501,

@@ -111,9 +111,13 @@ def _check_batch(arrays: Any) -> tuple[Any, np.ndarray | None]:
 
 
 def _named(x: Any, names: list[str]) -> dict[str, np.ndarray]:
+    """`x` by input name, numbers as float32 (what the exports take)."""
+    def cast(v: Any) -> np.ndarray:
+        v = np.asarray(v)
+        return v.astype("float32") if v.dtype.kind in "biuf" else v
     if isinstance(x, dict):
-        return {k: np.asarray(x[k], "float32") for k in names}
-    return {names[0]: np.asarray(x, "float32")}
+        return {k: cast(x[k]) for k in names}
+    return {names[0]: cast(x)}
 
 
 def _model_input(x: Any, names: list[str]) -> Any:

@@ -80,22 +80,14 @@ class CsvReader:
         if len(row) != len(self.header):
             raise DataError(Problem(f"{self.path} line {line}", f"has {len(row)} fields, the "
                                     f"header has {len(self.header)}"))
-        picked = [row[i] for i in self.picks]
-        try:
-            numbers = [float(v) for v in picked]
-        except ValueError:
-            column, value = next((self.header[i], row[i]) for i in self.picks
-                                 if not _is_number(row[i]))
-            raise DataError(Problem(f"{self.path} line {line}", f"column {column!r} holds "
-                                    f"{value!r}, not a number; this run's columns are numeric"))
+        numbers = []
+        for i in self.picks:
+            try:
+                numbers.append(float(row[i]))
+            except ValueError:
+                raise DataError(Problem(f"{self.path} line {line}", f"column "
+                                        f"{self.header[i]!r} holds {row[i]!r}, not a number; "
+                                        "this run's columns are numeric")) from None
         if not all(math.isfinite(n) for n in numbers):
             raise DataError(Problem(f"{self.path} line {line}", "holds inf or nan"))
         return numbers
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
