@@ -7,7 +7,7 @@ The package is layered by pipeline stage; each stage imports only the stages bef
 TensorFlow/Keras/TensorBoard API), `_spec` (spec text to sound structure), `_runtime`
 (strategies, precision), `_data` (sources, labels), `_callbacks` (dlkit's Keras callbacks),
 `_plan` (names resolved into a `Plan`), `_model` (plan to compiled model), `_train` (fit and
-the run directory), `_cli` (the command).
+the run directory), `_analysis` (loss landscapes, sharpness, diagnostics), `_cli` (the command).
 
 Example:
     >>> import dlkit
@@ -24,6 +24,9 @@ from dlkit._core.errors import (ClusterError, DataError, DlkitError, Initializat
 from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
+    from dlkit._analysis.run_landscape import landscape
+    from dlkit._analysis.sharpness import sharpness
+    from dlkit._analysis.spec_diagnose import diagnose
     from dlkit._model.build import build
     from dlkit._model.saving import load_model
     from dlkit._plan.load import load_spec
@@ -46,16 +49,22 @@ __all__ = [
     "TrainingError",
     "build",
     "callbacks",
+    "diagnose",
+    "landscape",
     "load_model",
     "load_spec",
+    "sharpness",
     "train",
 ]
 
 _LAZY = {
     "build": ("dlkit._model.build", "build"),
     "callbacks": ("dlkit._train.callbacks", "callbacks"),
+    "diagnose": ("dlkit._analysis.spec_diagnose", "diagnose"),
+    "landscape": ("dlkit._analysis.run_landscape", "landscape"),
     "load_model": ("dlkit._model.saving", "load_model"),
     "load_spec": ("dlkit._plan.load", "load_spec"),
+    "sharpness": ("dlkit._analysis.sharpness", "sharpness"),
     "train": ("dlkit._train.train", "train"),
     "Run": ("dlkit._train.train", "Run"),
 }

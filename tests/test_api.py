@@ -5,7 +5,7 @@ from conftest import python
 
 INTENDED = ["ClusterError", "DataError", "DlkitError", "InitializationWarning", "ModelFileError",
             "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
-            "callbacks", "load_model", "load_spec", "train"]
+            "callbacks", "diagnose", "landscape", "load_model", "load_spec", "sharpness", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():
