@@ -11,6 +11,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+import yaml
 
 import dlkit
 from conftest import MLP, cli
@@ -95,18 +96,18 @@ def test_validation_data_is_the_runs_own_seeded_split(run, tmp_path, monkeypatch
     assert result["line_final"] == pytest.approx(run.history["val_loss"][-1], rel=1e-5)
 
 
-def test_a_run_without_checkpoints_or_validation_data(tmp_path):
-    spec = copy.deepcopy(MLP) | {"name": "no-validation", "train": {"epochs": 1,
-                                                                    "batch_size": 64}}
-    spec["data"]["validation_split"] = None
-    plain = dlkit.train(spec, logdir=tmp_path, verbose=0)
+def test_a_run_without_checkpoints_or_validation_data(run, tmp_path):
+    plain = copy_without(run.log_dir, tmp_path, "checkpoints")
+    spec = yaml.safe_load((plain / "spec.yaml").read_text())  # as if trained without either
+    spec["data"]["validation_split"], spec["callbacks"]["checkpoint"] = None, False
+    (plain / "spec.yaml").write_text(yaml.safe_dump(spec))
     with pytest.raises(dlkit.DataError, match="data.validation_split: the run .* trained "
                                               "without validation data; use --data train"):
         dlkit.landscape(plain, data="validation", verbose=0)
-    assert not (plain.log_dir / "landscape").exists()
+    assert not (plain / "landscape").exists()
     result = dlkit.landscape(plain, grid=3, samples=200, verbose=0)
     assert result["path"] is None and result["samples"] == 200
-    assert sorted(p.name for p in (plain.log_dir / "landscape").iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in (plain / "landscape").iterdir()) == sorted(FILES)
 
 
 def test_what_is_not_a_finished_run_is_refused_with_what_to_do(run, tmp_path):

@@ -40,7 +40,10 @@ from dlkit._core.files import write_bytes_atomic
 
 LINE_POINTS = 36  # t = -0.25, -0.20, ..., 1.50: steps of 0.05, t = 0 and t = 1 on the line
 LINE_START, LINE_STOP = -0.25, 1.5
-SHARPNESS_BATCH = 512  # samples per Hessian-vector product: bounds memory on large data
+# Samples per Hessian-vector product: about this many bytes of inputs, so that memory stays
+# bounded on large data while small data (the digits) goes through in one batch, one trace.
+SHARPNESS_INPUT_BYTES = 1 << 20
+SHARPNESS_BATCH = (64, 4096)  # at least, at most
 FILES = ("surface.npz", "line.npz", "surface.png", "contour.png", "line.png", "sharpness.json")
 PATH_FILES = ("path.npz", "path.png")  # when a path is given and spans a plane
 
@@ -106,7 +109,9 @@ def landscape_files(out_dir: Path, model: keras.Model, x: Any, y: Any, initial_w
         on_progress(total, total)  # a path that spans no plane: its points count as done
     if trail is not None:
         trail["epoch"] = np.asarray(range(len(path)) if path_epochs is None else path_epochs)
-    sharp = sharpness(model, x, y, seed=seed, batch_size=SHARPNESS_BATCH)
+    low, high = SHARPNESS_BATCH
+    batch = int(np.clip(SHARPNESS_INPUT_BYTES // max(x[0].nbytes, 1), low, high))
+    sharp = sharpness(model, x, y, seed=seed, batch_size=batch)
     out_dir = Path(out_dir)
     _write_all(out_dir, surface, line, sharp, trail, tensorboard_dir)
     return {"out_dir": str(out_dir), "files": [*FILES, *(PATH_FILES if trail else ())],

@@ -59,7 +59,7 @@ def contour_png(alpha: np.ndarray, beta: np.ndarray, loss: np.ndarray, *,
         axes.plot(path[0], path[1], marker=".", color="tab:orange", label="training path")
         axes.plot(path[0][:1], path[1][:1], marker="o", color="tab:orange", markersize=8,
                   linestyle="none", label="initial")
-    axes.plot([0.0], [0.0], marker="*", color="red", markersize=10, label="weights")
+    axes.plot([0.0], [0.0], marker="*", color="red", markersize=10, label="final weights")
     axes.set_xlabel(labels[0])
     axes.set_ylabel(labels[1])
     axes.set_aspect("equal")
