@@ -5,11 +5,15 @@ Run:  python examples/loss_landscapes.py
 1. Small vs large batches (Keskar et al. 2017). The same network trained on the digits with 16
    and with 256 samples per step. The large batches settle in a sharper minimum: the top
    eigenvalue of the loss's Hessian there (its steepest curvature) is larger. Their surfaces,
-   side by side: <logdir>/batch_sizes.png.
+   side by side: <logdir>/batch_sizes.png. Epsilon-sharpness, the largest loss rise within
+   0.1% of every weight, also counts the slope where training stopped (small batches stop on a
+   noisier one), so here it can say otherwise; and on data this small the two validation
+   accuracies are close, either may win.
 2. A learning-rate schedule's path. SGD with momentum, its rate halved every epoch, keeping a
    checkpoint per epoch; `dlkit.landscape` draws the path on the plane that holds most of it
    (path.png in the run's landscape/ folder). The steps shrink as the rate decays, much faster
-   than with a constant rate.
+   than with a constant rate; halving every epoch is steep, though, and stops it short of the
+   constant rate's loss.
 3. Initialisation, diagnosed. A deep ReLU network started from zeros, Glorot and He
    (`dlkit.diagnose`): zeros leave every unit dead, alike and without a gradient; Glorot's
    outputs shrink layer after layer (its variance 1/fan_in is halved by each ReLU); He's

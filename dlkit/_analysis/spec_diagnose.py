@@ -49,7 +49,8 @@ def diagnose(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any 
 
     Args:
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
-        data: ``(x, y)`` arrays; by default the spec's data section (its training split).
+        data: ``(x, y)`` or ``(x, y, x_val, y_val)`` arrays; by default the spec's data
+            section (its training split).
         steps: training steps between the two measurements (1 to 100,000).
         logdir: the log root for the TensorBoard histograms; default ``$DLKIT_LOGDIR`` or
             ``logs``.
@@ -81,9 +82,10 @@ def diagnose(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any 
         keras.utils.set_random_seed(plan.seed)
     model = build_plan(plan)
     fit_args = fit_arguments(plan, data)
+    if not isinstance(fit_args["x"], np.ndarray) or "y" not in fit_args:
+        raise DataError(Problem("data", "diagnose needs arrays: pass data=(x, y), not a "
+                                "tf.data.Dataset"))
     x, y = fit_args["x"], fit_args["y"]
-    if not isinstance(x, np.ndarray):
-        raise DataError(Problem("data", "diagnose needs data that loads as arrays"))
     result = diagnose_model(model, x, y, steps=steps, batch_size=fit_args["batch_size"],
                             seed=plan.seed or 0)
     result["log_dir"] = None
