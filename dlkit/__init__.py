@@ -7,7 +7,7 @@ The package is layered by pipeline stage; each stage imports only the stages bef
 TensorFlow/Keras/TensorBoard API), `_spec` (spec text to sound structure), `_runtime`
 (strategies, precision), `_data` (sources, labels), `_callbacks` (dlkit's Keras callbacks),
 `_plan` (names resolved into a `Plan`), `_model` (plan to compiled model), `_train` (fit and
-the run directory), `_analysis` (loss landscapes, diagnostics), `_deploy` (predict, export and
+the run directory), `_analysis` (loss landscapes, sharpness, diagnostics), `_deploy` (predict, export and
 serve a trained run), `_cli` (the command).
 
 Example:
@@ -26,6 +26,9 @@ from dlkit._core.errors import (ClusterError, DataError, DlkitError, ExportError
 from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
+    from dlkit._analysis.run_landscape import landscape
+    from dlkit._analysis.sharpness import sharpness
+    from dlkit._analysis.spec_diagnose import diagnose
     from dlkit._deploy.export import export
     from dlkit._deploy.predict import predict, predict_file
     from dlkit._deploy.serve.server import serve
@@ -53,24 +56,30 @@ __all__ = [
     "TrainingError",
     "build",
     "callbacks",
+    "diagnose",
     "export",
+    "landscape",
     "load_model",
     "load_spec",
     "predict",
     "predict_file",
     "serve",
+    "sharpness",
     "train",
 ]
 
 _LAZY = {
     "build": ("dlkit._model.build", "build"),
     "callbacks": ("dlkit._train.callbacks", "callbacks"),
+    "diagnose": ("dlkit._analysis.spec_diagnose", "diagnose"),
     "export": ("dlkit._deploy.export", "export"),
+    "landscape": ("dlkit._analysis.run_landscape", "landscape"),
     "predict": ("dlkit._deploy.predict", "predict"),
     "predict_file": ("dlkit._deploy.predict", "predict_file"),
     "serve": ("dlkit._deploy.serve.server", "serve"),
     "load_model": ("dlkit._model.saving", "load_model"),
     "load_spec": ("dlkit._plan.load", "load_spec"),
+    "sharpness": ("dlkit._analysis.sharpness", "sharpness"),
     "train": ("dlkit._train.train", "train"),
     "Run": ("dlkit._train.train", "Run"),
 }

@@ -68,6 +68,24 @@ def test_lstm_beats_the_zero_baseline(tmp_path, monkeypatch):
     assert result["val_mse"] < 0.1 * result["baseline_mse"]
 
 
+def test_landscapes_large_batches_sharper_schedules_settle_and_he_keeps_the_spread(
+        tmp_path, monkeypatch):
+    result = load_example("loss_landscapes", 3, monkeypatch).run(logdir=str(tmp_path))
+    small, large = result["batch_sizes"]["small"], result["batch_sizes"]["large"]
+    assert large["hessian_top_eigenvalue"] > 1.5 * small["hessian_top_eigenvalue"]
+    assert (tmp_path / "batch_sizes.png").is_file()
+    steady, halving = result["schedule_path"]["constant"], result["schedule_path"]["schedule"]
+    assert halving["last_step"] / halving["first_step"] < \
+        0.5 * steady["last_step"] / steady["first_step"]
+    assert halving["loss_end"] < halving["loss_start"] - 1.0
+    zeros, glorot, he = (result["initializers"][name]
+                         for name in ("zeros", "glorot_uniform", "he_normal"))
+    assert zeros["dead"] == [1.0] * 6 and zeros["gradient"] == [0.0] * 6
+    assert {"dead", "symmetric", "vanishing"} <= set(zeros["warnings"])
+    assert glorot["spread"][-1] < 0.5 * glorot["spread"][0]  # fades with depth
+    assert he["spread"][-1] > 0.6 * he["spread"][0] and he["warnings"] == []
+
+
 def test_a_script_runs_from_the_command_line(tmp_path):
     env = {**os.environ, "DLKIT_EXAMPLE_EPOCHS": "2"}
     result = subprocess.run([sys.executable, str(EXAMPLES / "lstm_sine.py")], cwd=tmp_path,
@@ -149,9 +167,20 @@ def test_deploy_notebook_predicts_exports_and_serves(tmp_path, monkeypatch):
     assert (run_dir / "predictions" / "new_rows.csv").is_file()
 
 
+def test_landscapes_notebook(tmp_path, monkeypatch):
+    notebook, result = execute(EXAMPLES / "landscapes.ipynb", tmp_path, monkeypatch, epochs=3)
+    assert result["sharpness"]["256"] > 1.5 * result["sharpness"]["16"]
+    assert result["last_step"]["halved every epoch"] < 0.5 * result["last_step"]["constant rate"]
+    assert result["spread_kept"]["he_normal"] > 0.6 > 0.5 > result["spread_kept"]["glorot_uniform"]
+    assert {"dead", "symmetric", "vanishing"} <= set(result["zeros_warnings"])
+    assert result["he_warnings"] == []
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    assert outputs.count("image/png") >= 3  # the surfaces, the paths, the spreads
+
+
 def test_there_are_the_promised_notebooks():
     assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "tensorboard", "regularization",
-                                            "optimizers", "deploy"}
+                                            "optimizers", "deploy", "landscapes"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -25,9 +25,12 @@ def test_resume_continues_the_interrupted_run(mlp, log_root):
     [run_dir] = (log_root / "tiny-mlp").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     assert len(json.loads((run_dir / "history.json").read_text())["metrics"]["loss"]) == 2
+    assert (run_dir / "initial.weights.h5").is_file()
+    (run_dir / "initial.weights.h5").write_bytes(b"the first start's")  # to see it kept
 
     run = dlkit.train(mlp, resume=True, verbose=0)
     assert run.log_dir == run_dir
+    assert (run_dir / "initial.weights.h5").read_bytes() == b"the first start's"
     assert len(run.history["loss"]) == 4  # every epoch exactly once
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
     with pytest.raises(dlkit.RunDirError, match="no unfinished run of 'tiny-mlp'"):

@@ -45,6 +45,20 @@ def test_run_directory_is_complete_and_readable(mlp, log_root):
     np.testing.assert_allclose(val_scalars["epoch_loss"], history["val_loss"], rtol=1e-6)
 
 
+def test_the_run_keeps_the_weights_before_the_first_step(mlp):
+    class FirstWeights(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.weights = self.model.get_weights()
+
+    first = FirstWeights()
+    run = dlkit.train(mlp, callbacks=[first], verbose=0)
+    reader = dlkit.build(mlp)
+    reader.load_weights(run.log_dir / "initial.weights.h5")
+    for saved, seen in zip(reader.get_weights(), first.weights, strict=True):
+        np.testing.assert_array_equal(saved, seen)
+    assert not np.allclose(reader.get_weights()[0], run.model.get_weights()[0])  # trained since
+
+
 def test_training_learns_the_digits(mlp):
     mlp["train"]["epochs"] = 15
     run = dlkit.train(mlp, verbose=0)

@@ -37,8 +37,8 @@ from dlkit._analysis._layer_checks import (
     layer_warnings,
 )
 from dlkit._analysis._stateless import as_input, batch_loss_fn, variables_kept
+from dlkit._analysis.limits import MAX_STEPS
 
-MAX_STEPS = 100_000
 PHASES = ("at_init", "after")
 
 

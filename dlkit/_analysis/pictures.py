@@ -41,19 +41,29 @@ def surface_png(alpha: np.ndarray, beta: np.ndarray, loss: np.ndarray, *,
 
 
 def contour_png(alpha: np.ndarray, beta: np.ndarray, loss: np.ndarray, *,
-                title: str = "Loss contours") -> bytes:
-    """Contour lines of ``loss[i, j]`` over ``(alpha[i], beta[j])``, the centre marked, as PNG."""
+                title: str = "Loss contours", path: tuple[np.ndarray, np.ndarray] | None = None,
+                labels: tuple[str, str] = ("direction 1 (alpha)", "direction 2 (beta)")
+                ) -> bytes:
+    """Contour lines of ``loss[i, j]`` over ``(alpha[i], beta[j])``, the centre marked, as PNG.
+
+    ``path``, the coordinates of points along training, is drawn over the contours from its
+    first point (marked) to its last.
+    """
     values, log, note = _drawable(loss)
     figure = Figure(figsize=_SIZE, dpi=_DPI)
     axes = figure.add_subplot()
     # contour wants Z[row = y index, column = x index]: alpha runs along x, so transpose.
     lines = axes.contour(alpha, beta, values.T, levels=CONTOUR_LEVELS, cmap="viridis")
     figure.colorbar(lines, ax=axes, label="log10 loss" if log else "loss")
-    axes.plot([0.0], [0.0], marker="*", color="red", markersize=10, label="weights")
-    axes.set_xlabel("direction 1 (alpha)")
-    axes.set_ylabel("direction 2 (beta)")
+    if path is not None:
+        axes.plot(path[0], path[1], marker=".", color="tab:orange", label="training path")
+        axes.plot(path[0][:1], path[1][:1], marker="o", color="tab:orange", markersize=8,
+                  linestyle="none", label="initial")
+    axes.plot([0.0], [0.0], marker="*", color="red", markersize=10, label="final weights")
+    axes.set_xlabel(labels[0])
+    axes.set_ylabel(labels[1])
     axes.set_aspect("equal")
-    axes.legend(loc="upper right")
+    axes.legend(loc="best", fontsize=8)
     axes.set_title(title + note)
     return _png(figure)
 

@@ -13,7 +13,8 @@
   unperturbed loss, so the value is never negative.
 
 The loss is the compiled loss of the model (penalties included, see ``_stateless``) in inference
-mode, the mean over all of ``x``. The model's weights are never written.
+mode, the mean over all of ``x``, computed in float32 even for a mixed-precision model (see
+``float32``). The model's weights are never written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import numpy as np
 import tensorflow as tf
 
 from dlkit._analysis._checks import check_compiled, check_data, check_float, check_int
+from dlkit._analysis._flat import flatten, unflatten
 from dlkit._analysis._stateless import batch_loss_fn, batches
+from dlkit._analysis.float32 import float32_twin
 
 MAX_ITERATIONS = 10_000
 MAX_ASCENT_STEPS = 1_000
@@ -65,6 +68,7 @@ def sharpness(model: keras.Model, x: Any, y: Any, *, iterations: int = 50,
     """
     check_compiled(model)
     x, y = check_data(x, y)
+    model = float32_twin(model)  # a mixed-precision model's loss is too coarse to measure
     iterations = check_int("iterations", iterations, 1, MAX_ITERATIONS)
     tolerance = check_float("tolerance", tolerance, 0.0, 1.0)
     epsilon = check_float("epsilon", epsilon, 0.0, 1.0)
@@ -74,7 +78,7 @@ def sharpness(model: keras.Model, x: Any, y: Any, *, iterations: int = 50,
     objective = _Objective(model, x, y, batch_size)
     weights = [v.numpy() for v in model.trainable_variables]
     rng = np.random.default_rng(seed)
-    power = top_eigenvalue(lambda v: objective.hvp(weights, v), _size(weights),
+    power = top_eigenvalue(lambda v: objective.hvp(weights, v), len(flatten(weights)),
                            iterations=iterations, tolerance=tolerance, rng=rng)
     loss, max_loss = _box_max_loss(objective, weights, epsilon=epsilon, steps=ascent_steps, rng=rng)
     return {
@@ -161,8 +165,10 @@ class _Objective:
                 _, grads = value_and_grad(weights, xb, yb)
             return accumulator.jvp(grads, unconnected_gradients=zero)
 
-        self._value_and_grad = tf.function(value_and_grad, reduce_retracing=True)
-        self._hvp = tf.function(hvp, reduce_retracing=True)
+        # Traced for each batch size (at most two: full batches and the last one), with
+        # static shapes: traced with an open batch size, oneDNN logs an error line about int32.
+        self._value_and_grad = tf.function(value_and_grad)
+        self._hvp = tf.function(hvp)
 
     def loss(self, weights: Sequence[np.ndarray]) -> float:
         """The loss at ``weights``."""
@@ -182,26 +188,14 @@ class _Objective:
     def hvp(self, weights: Sequence[np.ndarray], vector: np.ndarray) -> np.ndarray:
         """The Hessian at ``weights`` times the flat ``vector``, as a flat float64 vector."""
         tensors = self._tensors(weights)
-        pieces = self._tensors(_unflatten(vector, weights))
+        pieces = self._tensors(unflatten(vector, weights))
         total = np.zeros(vector.shape)
         for xb, yb in self._data:
             share = int(xb.shape[0]) / self._count
             product = self._hvp(tensors, pieces, xb, yb)
-            total += share * np.concatenate([np.ravel(p.numpy()) for p in product])
+            total += share * flatten([p.numpy() for p in product])
         return total
 
     def _tensors(self, arrays: Sequence[np.ndarray]) -> list[tf.Tensor]:
         return [tf.constant(a, dtype=d) for a, d in zip(arrays, self._dtypes)]
 
-
-def _size(arrays: Sequence[np.ndarray]) -> int:
-    return int(sum(np.size(a) for a in arrays))
-
-
-def _unflatten(vector: np.ndarray, like: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Cuts a flat vector into arrays shaped like ``like``."""
-    pieces, start = [], 0
-    for array in like:
-        pieces.append(vector[start:start + np.size(array)].reshape(np.shape(array)))
-        start += np.size(array)
-    return pieces

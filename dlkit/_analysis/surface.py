@@ -17,12 +17,10 @@ import tensorflow as tf
 
 from dlkit._analysis._checks import check_compiled, check_data, check_float, check_int
 from dlkit._analysis._stateless import batch_loss_fn, batches, split_weights
+from dlkit._analysis.limits import MAX_GRID, MAX_LINE_POINTS, MAX_SPAN
 
 Progress = Callable[[int, int], None]
 
-MAX_GRID = 201  # points per side of a surface: 201 x 201 is already 40,401 evaluations
-MAX_LINE_POINTS = 1001
-MAX_SPAN = 1000.0
 CHUNK = 32  # grid points per tf.function call; more barely helps on 2 cores, fewer costs calls
 
 
@@ -131,8 +129,8 @@ def evaluate_points(model: keras.Model, x: np.ndarray, y: np.ndarray, base: Sequ
     """
     total = len(coeffs)
     chunk = min(CHUNK, total)
-    run = _chunk_runner(model, base, directions, non_trainable)
     data = list(batches(x, y, batch_size))
+    run = _chunk_runner(model, base, directions, non_trainable, (chunk, len(directions)), data[0])
     losses = np.empty(total)
     for begin in range(0, total, chunk):
         part = coeffs[begin:begin + chunk]
@@ -148,9 +146,12 @@ def evaluate_points(model: keras.Model, x: np.ndarray, y: np.ndarray, base: Sequ
 
 
 def _chunk_runner(model: keras.Model, base: Sequence[np.ndarray],
-                  directions: Sequence[Sequence[np.ndarray]],
-                  non_trainable: Sequence[np.ndarray]) -> Callable:
-    """A ``tf.function(coeffs, x, y)`` giving the batch loss at each row of ``coeffs``."""
+                  directions: Sequence[Sequence[np.ndarray]], non_trainable: Sequence[np.ndarray],
+                  coeffs_shape: tuple[int, int], batch: tuple[tf.Tensor, tf.Tensor]) -> Callable:
+    """A ``tf.function(coeffs, x, y)`` giving the batch loss at each row of ``coeffs``.
+
+    It is traced once: its signature leaves the batch size open (the last batch is smaller).
+    """
     loss = batch_loss_fn(model, training=False)
     dtypes = [v.dtype for v in model.trainable_variables]
     base_t = [tf.constant(b, dtype=dtype) for b, dtype in zip(base, dtypes)]
@@ -170,7 +171,10 @@ def _chunk_runner(model: keras.Model, base: Sequence[np.ndarray],
             values.append(value)
         return values
 
-    @tf.function(reduce_retracing=True)
+    signature = [tf.TensorSpec(coeffs_shape, tf.float32),
+                 *(tf.TensorSpec([None, *t.shape[1:]], t.dtype) for t in batch)]
+
+    @tf.function(input_signature=signature)
     def run(coeffs: tf.Tensor, xb: tf.Tensor, yb: tf.Tensor) -> tf.Tensor:
         return tf.map_fn(lambda c: loss(weights_at(c), non_trainable_t, xb, yb), coeffs,
                          fn_output_signature=tf.float32)

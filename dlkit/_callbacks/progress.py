@@ -82,6 +82,13 @@ def format_seconds(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def draw_bar(done: int, total: int) -> str:
+    """``[=======>            ]``: `done` of `total` as a bar of `BAR_WIDTH` characters."""
+    filled = int(BAR_WIDTH * done / total)
+    return "[" + "=" * filled + (">" if filled < BAR_WIDTH else "") + \
+        " " * (BAR_WIDTH - filled - (filled < BAR_WIDTH)) + "]"
+
+
 class Progress(keras.callbacks.Callback):
     """Shows training progress; `model.fit` must run with ``verbose=0`` beside it.
 
@@ -159,10 +166,7 @@ class Progress(keras.callbacks.Callback):
             return f"{head}: {count} in {format_seconds(elapsed)}" + \
                 (f"  {metrics}" if metrics else "")
         if steps:
-            filled = int(BAR_WIDTH * self._done / steps)
-            bar = "[" + "=" * filled + (">" if filled < BAR_WIDTH else "") + \
-                " " * (BAR_WIDTH - filled - (filled < BAR_WIDTH)) + "]"
-            count = f"{self._done}/{steps} {bar}"
+            count = f"{self._done}/{steps} {draw_bar(self._done, steps)}"
         else:
             count = f"{self._done} steps"
         if final:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 
 def add_spec(parser: argparse.ArgumentParser) -> None:
@@ -21,3 +23,23 @@ def add_logdir(parser: argparse.ArgumentParser) -> None:
 
 def add_run_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory dlkit train wrote")
+
+
+def bounded(kind: type, low: float, high: float, *, above: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type``: a `kind` (int or float) from `low` (or `above` it) to `high`;
+    anything else exits 2 with ``argument --grid: expected an integer from 2 to 201, received
+    '0'``."""
+    noun, low_, high_ = ("an integer", int(low), int(high)) if kind is int else \
+        ("a number", f"{low:g}", f"{high:g}")
+    rule = f"above {low_} and at most {high_}" if above else f"from {low_} to {high_}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (low < value if above else low <= value) or not value <= high:
+            raise argparse.ArgumentTypeError(f"expected {noun} {rule}, received {text!r}")
+        return value
+
+    return parse

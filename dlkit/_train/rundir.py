@@ -12,6 +12,7 @@ from dlkit._core.files import read_json, write_json_atomic
 
 LOGDIR_VARIABLE = "DLKIT_LOGDIR"
 STATUS_FILE = "run.json"
+INITIAL_WEIGHTS = "initial.weights.h5"  # the weights before the first step (landscapes)
 
 
 def log_root(logdir: str | os.PathLike[str] | None = None) -> Path:

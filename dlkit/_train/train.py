@@ -116,6 +116,8 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
                precision=plan.runtime.precision, strategy=strategy_name(strategy),
                replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
                **({"workers": cluster.size} if cluster else {}))
+        if chief and resume_dir is None:  # a resumed run keeps the file of its first start
+            _keep_initial_weights(run_dir, model)
         cbs = [*extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
                                        progress=choose_mode(verbose) if chief else None),
                *(callbacks or [])]
@@ -160,6 +162,12 @@ def _start(run_dir: Path, settings: dict | None, **details: Any) -> None:
         write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
     rundir.mark(run_dir, "running", **details, tensorflow=tf.__version__,
                 keras=keras.__version__)
+
+
+def _keep_initial_weights(run_dir: Path, model: keras.Model) -> None:
+    """Saves the weights before the first step as ``initial.weights.h5``, for landscapes that
+    draw the line from start to finish."""
+    write_atomic(run_dir / rundir.INITIAL_WEIGHTS, lambda tmp: model.save_weights(tmp))
 
 
 def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Path,
