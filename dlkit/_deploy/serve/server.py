@@ -11,7 +11,7 @@ from dlkit._core.errors import DlkitError
 from dlkit._deploy.extras import require
 from dlkit._deploy.calling import model_call
 from dlkit._deploy.serve.batcher import Batcher
-from dlkit._deploy.trained import TrainedRun, open_run
+from dlkit._deploy.trained import open_run
 
 LOOPBACK = "127.0.0.1"
 
