@@ -59,10 +59,9 @@ def unreadable_images(paths: np.ndarray) -> list[str]:
 
     Decodes every file once, in parallel in tf.data; memory stays flat however many there are.
     """
-    def check(index: tf.Tensor, path: tf.Tensor) -> tf.Tensor:
+    def check(index: tf.Tensor, path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
-        with tf.control_dependencies([image]):
-            return tf.identity(index)
+        return index, tf.size(image)  # the size: the decoding must run
 
     good = _surviving(paths, check)
     return [str(p) for i, p in enumerate(paths) if i not in good]
@@ -70,10 +69,9 @@ def unreadable_images(paths: np.ndarray) -> list[str]:
 
 def unreadable_texts(paths: np.ndarray) -> list[str]:
     """The text files that cannot be read or are not UTF-8, in order."""
-    def check(index: tf.Tensor, path: tf.Tensor) -> tf.Tensor:
+    def check(index: tf.Tensor, path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         valid = tf.strings.unicode_decode(tf.io.read_file(path), "UTF-8", errors="strict")
-        with tf.control_dependencies([valid]):
-            return tf.identity(index)
+        return index, tf.size(valid)
 
     good = _surviving(paths, check)
     return [str(p) for i, p in enumerate(paths) if i not in good]
@@ -83,7 +81,7 @@ def _surviving(paths: np.ndarray, check: Callable) -> set[int]:
     """The indices of the paths `check` runs on without an error."""
     dataset = tf.data.Dataset.from_tensor_slices(paths).enumerate().map(
         check, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
-    return {int(index) for batch in dataset.batch(4096) for index in batch.numpy()}
+    return {int(index) for batch, _ in dataset.batch(4096) for index in batch.numpy()}
 
 
 def bad_files_message(bad: list[str], what: str) -> str:
