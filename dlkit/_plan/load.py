@@ -105,12 +105,14 @@ def _precision(spec: dict, problems: Problems) -> str:
 def _with_precision(parts: ModelParts, precision: str) -> ModelParts:
     """Gives every layer but the output layer the mixed dtype policy `precision`, if any.
 
-    The output layer stays float32, so that losses and softmax are computed in full precision.
+    The output layer stays float32, so that losses and softmax are computed in full precision,
+    and so do preprocessing layers (those with ``adapt``): their statistics are float32, and
+    Keras' ``adapt`` fails under a mixed policy.
     """
     if precision not in MIXED_PRECISIONS or not parts.layers:
         return parts
-    layers = [p if p is None or "dtype" in p.args else p.with_args(dtype=precision)
-              for p in parts.layers[:-1]]
+    layers = [p if p is None or "dtype" in p.args or hasattr(p.cls, "adapt")
+              else p.with_args(dtype=precision) for p in parts.layers[:-1]]
     return ModelParts([*layers, parts.layers[-1]], parts.optimizer, parts.loss, parts.metrics)
 
 

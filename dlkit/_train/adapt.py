@@ -68,7 +68,12 @@ def _reaching(model: keras.Model, layer: keras.layers.Layer,
         return inputs.map(lambda x: x[entry.name])
     structure = model.inputs[0] if len(model.inputs) == 1 else model.input
     upstream = keras.Model(structure, entry)
-    return inputs.map(lambda x: upstream(x, training=False))
+
+    def reach(x: tf.Tensor) -> tf.Tensor:  # in float32 also under a mixed precision policy
+        value = upstream(x, training=False)
+        return tf.cast(value, tf.float32) if value.dtype.is_floating else value
+
+    return inputs.map(reach)
 
 
 def save_adapted(run_dir: Path, model: keras.Model) -> None:

@@ -56,6 +56,12 @@ def stream_fit_arguments(plan: Plan, stream: Stream, *, strategy: tf.distribute.
     then reads only its share of the files (`dlkit._data.stream.batches`).
     """
     batch = stream.count if plan.fit.batch_size == "full" else plan.fit.batch_size
+    if stream.encoder is not None and strategy.num_replicas_in_sync > 1 and any(
+            column.categorical for column in stream.encoder.columns):
+        raise DataError(Problem("runtime.strategy", "a table with text columns cannot be split "
+                                f"over {strategy.num_replicas_in_sync} replicas: TensorFlow "
+                                "cannot gather string batches across devices (AddN has no "
+                                "string kernel); train it with strategy: cpu or gpu"))
     if workers > 1 and batch % workers:
         raise DataError(Problem("train.batch_size", f"the global batch of {batch} samples does "
                                 f"not split evenly over {workers} workers; make it a multiple "
