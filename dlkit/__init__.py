@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlkit._core.errors import (ClusterError, DataError, DlkitError, InitializationWarning,
-                                ModelFileError, Problem, RunDirError, SpecError, TrainingError)
+from dlkit._core.errors import (BadFileWarning, ClusterError, DataError, DlkitError,
+                                InitializationWarning, ModelFileError, Problem, RunDirError,
+                                SpecError, TrainingError)
 from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BadFileWarning",
     "ClusterError",
     "DataError",
     "DlkitError",

@@ -3,8 +3,8 @@
 import dlkit
 from conftest import python
 
-INTENDED = ["ClusterError", "DataError", "DlkitError", "InitializationWarning", "ModelFileError",
-            "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
+INTENDED = ["BadFileWarning", "ClusterError", "DataError", "DlkitError", "InitializationWarning",
+            "ModelFileError", "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
             "callbacks", "load_model", "load_spec", "train"]
 
 

@@ -30,6 +30,7 @@ print(json.dumps(results))
 """
 
 
+@pytest.mark.slow
 def test_images_and_tables_train_under_mirrored_on_two_logical_cpus(tmp_path):
     images = image_spec(write_images(tmp_path / "images", per_class=8))
     images["model"]["layers"].insert(1, {"type": "Normalization"})  # adapted under the strategy

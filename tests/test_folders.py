@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 import dlkit
-from dlkit._data.folder_sources import BadFileWarning, load_folder
+from dlkit import BadFileWarning
+from dlkit._data.folder_sources import load_folder
 from dlkit._data.stream import batches
 from dlkit._train.pictures import confusion_matrix_png
 
@@ -89,13 +90,21 @@ def test_images_take_the_size_and_channels_of_the_model_input(images):
         load_folder({"source": "images", "path": str(images)}, input_shape=[64])
 
 
-def test_deterministic_runs_read_the_images_in_the_same_order(images, log_root):
-    spec = image_spec(images, deterministic=True)
-    first = dlkit.train(spec, verbose=0)
-    second = dlkit.train(spec, verbose=0)
-    assert first.history["loss"] == second.history["loss"]
-    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+def test_a_deterministic_image_run_resumed_after_a_crash_ends_as_an_uninterrupted_one(
+        images, log_root):
+    from test_resume import Interrupt
+
+    spec = image_spec(images, deterministic=True, callbacks={"backup": {"min_interval": 0}})
+    whole = dlkit.train(spec, verbose=0)
+    spec["name"] = "shapes-resumed"
+    with pytest.raises(KeyboardInterrupt):
+        dlkit.train(spec, callbacks=[Interrupt(at_epoch=1)], verbose=0)
+    resumed = dlkit.train(spec, resume=True, verbose=0)
+    assert resumed.history["loss"] == whole.history["loss"]
+    for a, b in zip(whole.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+    status = json.loads((resumed.log_dir / "run.json").read_text())
+    assert status["classes"] == list(SHAPES) and status["status"] == "finished"
 
 
 def test_epoch_orders_are_keyed_by_seed_and_epoch_and_workers_split_each_batch(images):

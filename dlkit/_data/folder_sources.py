@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import warnings
 
-from dlkit._core.errors import DataError, Problem
+from dlkit._core.errors import BadFileWarning, DataError, Problem
 from dlkit._data.folders import IMAGE_SUFFIXES, TEXT_SUFFIXES, Listing, list_folder, without
 from dlkit._data.readers import bad_files_message, check_decodes, image_reader, image_size, \
     text_reader
 from dlkit._data.stream import Stream
-
-
-class BadFileWarning(UserWarning):
-    """Files left out of training because they cannot be read (``data.bad_files: skip``)."""
 
 
 def load_folder(data: dict, *, input_shape: list) -> Stream:

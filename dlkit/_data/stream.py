@@ -74,8 +74,10 @@ def batches(x: Items, y: np.ndarray, read: Callable, *, batch_size: int, shuffle
 
     Args:
         batch_size: the global batch size.
-        shuffle: a new order each epoch; keyed by ``(seed, epoch)`` when `epoch` is given (the
-            variable `dlkit._callbacks.seeds.EpochSeeds` sets as each epoch begins), else random.
+        shuffle: an order keyed by ``(seed, epoch)``, `epoch` being the variable
+            `dlkit._callbacks.seeds.EpochSeeds` sets as each epoch begins (a new order each
+            epoch; without `epoch`, the order of epoch 0 every time). Keyed, not drawn from a
+            random op: tf.data would restart such an op's state with each epoch's iterator.
         worker: ``(index, count)`` under several workers: every worker computes the same global
             order and reads only its slice of each global batch, ``batch_size / count`` samples;
             the last global batch is filled up from the start so that every worker runs the same
@@ -90,11 +92,10 @@ def batches(x: Items, y: np.ndarray, read: Callable, *, batch_size: int, shuffle
 
     def order(_: tf.Tensor) -> tf.Tensor:
         positions = tf.range(count, dtype=tf.int64)
-        if shuffle and epoch is not None:
-            key = tf.stack([tf.constant(seed or 0, tf.int64), epoch.read_value()])
+        if shuffle:
+            number = epoch.read_value() if epoch is not None else tf.constant(0, tf.int64)
+            key = tf.stack([tf.constant(seed or 0, tf.int64), number])
             positions = tf.random.experimental.stateless_shuffle(positions, seed=key)
-        elif shuffle:
-            positions = tf.random.shuffle(positions)
         if workers > 1:
             filled = tf.tile(positions, [math.ceil(steps * batch_size / count)])
             grid = tf.reshape(filled[:steps * batch_size], (steps, batch_size))

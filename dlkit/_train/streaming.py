@@ -51,9 +51,9 @@ def stream_fit_arguments(plan: Plan, stream: Stream, *, strategy: tf.distribute.
                          workers: int, first_epoch: int) -> tuple[dict, list]:
     """`model.fit`'s data arguments for a checked stream, and the callbacks its order needs.
 
-    The order of each epoch is keyed by ``(seed, epoch)`` (the epoch set by `EpochSeeds`) when
-    the run is deterministic or spans several workers (which must agree on it); each worker
-    then reads only its share of the files (`dlkit._data.stream.batches`).
+    The order of each epoch is keyed by ``(seed, epoch)``, the epoch set by `EpochSeeds`: the
+    spec's seed, else a random one (0 under several workers, which must agree on the order;
+    each reads only its share of the files, `dlkit._data.stream.batches`).
     """
     batch = stream.count if plan.fit.batch_size == "full" else plan.fit.batch_size
     if stream.encoder is not None and strategy.num_replicas_in_sync > 1 and any(
@@ -66,10 +66,9 @@ def stream_fit_arguments(plan: Plan, stream: Stream, *, strategy: tf.distribute.
         raise DataError(Problem("train.batch_size", f"the global batch of {batch} samples does "
                                 f"not split evenly over {workers} workers; make it a multiple "
                                 f"of {workers}"))
-    keyed = plan.deterministic or workers > 1
-    seed = plan.seed if plan.seed is not None else 0
-    epoch = tf.Variable(first_epoch, dtype=tf.int64, trainable=False, name="dlkit_epoch") \
-        if keyed else None
+    seed = plan.seed if plan.seed is not None else \
+        0 if workers > 1 else int(np.random.default_rng().integers(2**31))
+    epoch = tf.Variable(first_epoch, dtype=tf.int64, trainable=False, name="dlkit_epoch")
     common = {"read": stream.read, "batch_size": batch, "shuffle": plan.fit.shuffle,
               "seed": seed, "epoch": epoch}
     if workers > 1:
@@ -81,7 +80,7 @@ def stream_fit_arguments(plan: Plan, stream: Stream, *, strategy: tf.distribute.
         train = strategy.distribute_datasets_from_function(per_worker)
     else:
         train = batches(stream.x, stream.y, **common)
-    callbacks = [EpochSeeds(seed, epoch, generators=plan.deterministic)] if keyed else []
+    callbacks = [EpochSeeds(seed, epoch, generators=plan.deterministic)]
     return {"x": train, "shuffle": False, "validation_data": validation_batches(stream, batch)}, \
         callbacks
 

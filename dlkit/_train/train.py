@@ -114,7 +114,7 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     fit_args, extra, validation, inputs = _fit_data(plan, loaded, stream, strategy, cluster,
                                                     first_epoch)
     adapted = adapt_layers(model, inputs) if resume_dir is None else []
-    classes = getattr(stream or loaded, "classes", None)
+    classes = list(getattr(stream or loaded, "classes", None) or [])
     run_dir = _run_dir(root, plan, resume_dir, cluster)
     try:
         if adapted:
@@ -123,8 +123,8 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
                precision=plan.runtime.precision, strategy=strategy_name(strategy),
                replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
                **({"workers": cluster.size} if cluster else {}),
-               **({"classes": list(classes)} if classes else {}),
-               **({"adapted": adapted} if adapted else {}))
+               **{key: value for key, value in (("classes", classes), ("adapted", adapted))
+                  if value})
         cbs = [*extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
                                        progress=choose_mode(verbose) if chief else None),
                *(callbacks or [])]
@@ -239,14 +239,15 @@ def _seed(plan: Plan) -> None:
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
-            validation: Any, classes: tuple[str, ...] | None, *,
+            validation: Any, classes: list[str], *,
             digest: str | None = None) -> None:
     """Saves the model and the pictures, and marks the run finished."""
     metrics = record["metrics"]
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
     write_pictures(run_dir, metrics=metrics, name=plan.name,
                    best=best_epoch(metrics, record.get("best")), model=model,
-                   validation=validation, classifier=plan.compile.classifier, classes=classes,
+                   validation=validation, classifier=plan.compile.classifier,
+                   classes=tuple(classes) or None,
                    tensorboard=plan.callback("tensorboard") is not None)
     details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
