@@ -11,12 +11,13 @@ one after the other per folder:
 - ``in memory``: every image decoded into one NumPy array first, then ``fit``: what loading
   into memory would cost.
 
-Printed per folder: each process's peak resident memory (RSS), and for dlkit the input
+Printed per folder: each process's peak resident memory (RSS); for dlkit the input
 pipeline's throughput alone (the fastest of three passes over the images, images per second)
 against the model's training throughput (the fastest epoch after the first, images per second,
 input included): the pipeline must be the faster, so that training never waits on data; and
-the plain Keras script's training throughput. The machine's cores are shared: numbers vary
-from run to run.
+the training throughput of the plain Keras script and of the in-memory script (which reads
+nothing while training: what the model alone can do). The machine's cores are shared: numbers
+vary from run to run.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'images':>7} {'MB on disk':>10} {'MB decoded':>10} | peak RSS MB: {'dlkit':>6} "
           f"{'keras':>6} {'in memory':>9} | dlkit images/s: {'pipeline':>8} {'training':>8} "
-          f"{'ratio':>5} | keras training/s")
+          f"{'ratio':>5} | training images/s: {'keras':>5} {'in memory':>9}")
     with tempfile.TemporaryDirectory() as scratch:
         for count in args.sizes:
             folder = Path(scratch) / f"images-{count}"
@@ -159,7 +160,8 @@ def main() -> None:
                   f"{ours['peak_rss_mb']:>6.0f} {theirs['peak_rss_mb']:>6.0f} "
                   f"{memory['peak_rss_mb']:>9.0f} | {'':>15} {ours['pipeline_per_s']:>8.0f} "
                   f"{ours['train_per_s']:>8.0f} {ours['pipeline_per_s'] / ours['train_per_s']:>5.1f}"
-                  f" | {theirs['train_per_s']:.0f}", flush=True)
+                  f" | {'':>19}{theirs['train_per_s']:>5.0f} {memory['train_per_s']:>9.0f}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,7 @@ def load_folder(data: dict, *, input_shape: list) -> Stream:
         warnings.warn(bad_files_message(bad, what).split(". Fix")[0] + "; they are left out "
                       "(data.bad_files: skip)", BadFileWarning, stacklevel=2)
         listing = _still_complete(without(listing, bad), data["path"], what)
-    return Stream(x=listing.paths, y=listing.labels, read=read, classes=listing.classes,
-                  what=f"{len(listing.paths):,} {what} in {len(listing.classes)} classes")
+    return Stream(x=listing.paths, y=listing.labels, read=read, classes=listing.classes)
 
 
 def _still_complete(listing: Listing, path: str, what: str) -> Listing:

@@ -34,7 +34,6 @@ class Stream:
         read: a TensorFlow function from one entry of `x` to the model's input.
         x_val, y_val: the validation samples, when the source has them.
         classes: the class names (class index = position), or None.
-        what: a short description for messages, like ``1,200 images in 3 classes``.
         encoder: for a table with text, categorical or missing cells, the `Encoder` to put in
             front of the model (`dlkit._data.encoding`); else None.
     """
@@ -45,7 +44,6 @@ class Stream:
     x_val: Items | None = None
     y_val: np.ndarray | None = None
     classes: tuple[str, ...] | None = None
-    what: str = ""
     encoder: Any = None
 
     @property

@@ -50,8 +50,7 @@ def load_table(path: Path, data: dict) -> Arrays | Stream:
         return Arrays(x.reshape(len(y), len(columns)), y, classes=classes)
     specs = tuple(Column(name, input_name(name), kinds[name] == "category") for name in columns)
     x = {spec.input: _values(columns[spec.name], spec.categorical) for spec in specs}
-    return Stream(x=x, y=y, read=lambda row: row, classes=classes,
-                  what=f"{len(y):,} rows of {path}", encoder=Encoder(specs))
+    return Stream(x=x, y=y, read=lambda row: row, classes=classes, encoder=Encoder(specs))
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
