@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlkit._core.errors import (ClusterError, DataError, DlkitError, ExportError,
+from dlkit._core.errors import (BadFileWarning, ClusterError, DataError, DlkitError, ExportError,
                                 ExtraMissingError, InitializationWarning, ModelFileError, Problem,
                                 RunDirError, SpecError, TrainingError)
 from dlkit._spec.spec import Spec
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BadFileWarning",
     "ClusterError",
     "DataError",
     "DlkitError",

@@ -86,6 +86,36 @@ def test_landscapes_large_batches_sharper_schedules_settle_and_he_keeps_the_spre
     assert he["spread"][-1] > 0.6 * he["spread"][0] and he["warnings"] == []
 
 
+@pytest.mark.slow
+def test_own_images_train_from_a_folder_with_its_class_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = load_example("own_images", 4, monkeypatch).run(logdir="logs")
+    assert result["val_accuracy"] > 0.8
+    status = json.loads((tmp_path / result["log_dir"] / "run.json").read_text())
+    assert status["classes"] == sorted(["zero", "one", "two", "three", "four", "five", "six",
+                                        "seven", "eight", "nine"])
+    assert len(list((tmp_path / "digit_images").rglob("*.png"))) == 1797
+
+
+@pytest.mark.slow
+def test_own_text_classifies_new_notes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = load_example("own_text", 5, monkeypatch).run(logdir="logs")
+    assert result["val_accuracy"] > 0.9
+    assert result["answers"] == ["football", "cooking"]
+    status = json.loads((tmp_path / result["log_dir"] / "run.json").read_text())
+    assert status["adapted"] and status["classes"] == ["cooking", "football", "weather"]
+
+
+@pytest.mark.slow
+def test_own_csv_predicts_on_raw_rows_with_blanks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = load_example("own_csv", 10, monkeypatch).run(logdir="logs")
+    assert result["val_accuracy"] > 0.7
+    girl, man = result["p_yes"]
+    assert girl > 0.6 > man
+
+
 def test_a_script_runs_from_the_command_line(tmp_path):
     env = {**os.environ, "DLKIT_EXAMPLE_EPOCHS": "2"}
     result = subprocess.run([sys.executable, str(EXAMPLES / "lstm_sine.py")], cwd=tmp_path,

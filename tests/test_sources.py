@@ -81,7 +81,10 @@ def test_csv_numeric_and_named_targets(tmp_path):
 
 @pytest.mark.parametrize("text, target, path, words", [
     ("a,b\n1,2\n", "label", "data.target", r"no column 'label' in .*columns are \['a', 'b'\]"),
-    ("a,b\n1,x\n", "a", "data.path", "line 2: column 'b' is not a number"),
+    ("a,b\n1,2\n2,3\n3,x\n", "a", "data.path",
+     "column 'b' changes type: line 2 holds the number '2', line 4 the text 'x'"),
+    ("a,b\n1,2\n,3\n", "a", "data.target", "line 3: the target column 'a' is blank"),
+    ("a,b,b\n1,2,3\n", "a", "data.path", r"names column\(s\) \['b'\] twice"),
     ("a,b\n1\n", "a", "data.path", "line 2 has 1 fields, the header has 2"),
     ("", "a", "data.path", "is empty"),
 ])

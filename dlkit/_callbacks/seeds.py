@@ -17,16 +17,24 @@ EPOCH_STRIDE = 2**20  # dropout draws per epoch before two epochs' streams could
 
 class EpochSeeds(keras.callbacks.Callback):
     """Sets every seed generator's state (dropout, noise layers) from ``(seed, epoch)`` as each
-    epoch begins."""
+    epoch begins, and the epoch variable that data orders are keyed by.
 
-    def __init__(self, seed: int, epoch: tf.Variable | None = None) -> None:
+    Args:
+        generators: False to set only `epoch` (a multi-worker run's shared data order).
+    """
+
+    def __init__(self, seed: int, epoch: tf.Variable | None = None, *,
+                 generators: bool = True) -> None:
         super().__init__()
         self.seed = seed
         self.epoch = epoch
+        self.generators = generators
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.epoch is not None:  # the data order of `epoch_keyed_batches`
             self.epoch.assign(epoch)
+        if not self.generators:
+            return
         states = [v for v in self.model.non_trainable_variables
                   if v.path.endswith("seed_generator_state")]
         for index, state in enumerate(states):

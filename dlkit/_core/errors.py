@@ -15,7 +15,8 @@ Hierarchy::
 Every class but `TrainingError` is a user's mistake: the CLI prints it without a traceback and
 exits 2; `TrainingError` exits 1. Each message says what is wrong and what to do.
 
-Warnings: `InitializationWarning` (legal, but defeats learning).
+Warnings: `InitializationWarning` (legal, but defeats learning), `BadFileWarning` (data files
+left out of training).
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ class TrainingError(DlkitError):
 
 class InitializationWarning(UserWarning):
     """A spec's initialization is legal but defeats learning (e.g. symmetric neurons)."""
+
+
+class BadFileWarning(UserWarning):
+    """Files that cannot be read are left out of training (``data.bad_files: skip``)."""
 
 
 class Problems:

@@ -18,6 +18,7 @@ class Arrays:
     y: np.ndarray
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    classes: tuple[str, ...] | None = None  # class names, where the source has them
 
 
 def shaped(arrays: Arrays, input_shape: list) -> Arrays:
@@ -34,7 +35,7 @@ def shaped(arrays: Arrays, input_shape: list) -> Arrays:
                                 f"{input_shape}; set input_shape to {list(sample)}"))
     x_val = None if arrays.x_val is None else fit(arrays.x_val, "x_val")
     return Arrays(fit(arrays.x, "x"), np.asarray(arrays.y), x_val,
-                  None if arrays.y_val is None else np.asarray(arrays.y_val))
+                  None if arrays.y_val is None else np.asarray(arrays.y_val), arrays.classes)
 
 
 def _matches(sample: tuple, input_shape: list) -> bool:
@@ -53,10 +54,20 @@ def from_user(data: object, input_shape: list) -> Arrays:
 def split(arrays: Arrays, fraction: float, seed: int | None) -> Arrays:
     """Holds out a shuffled `fraction` for validation (Keras' validation_split does not shuffle,
     so sorted data would validate on one class only)."""
-    order = np.random.default_rng(seed).permutation(len(arrays.x))
-    held = max(1, int(round(len(order) * fraction)))
-    if held >= len(order):
-        raise DataError(Problem("data.validation_split", f"{len(order)} samples leave none for "
+    train, val = held_out(len(arrays.x), fraction, seed)
+    return Arrays(arrays.x[train], arrays.y[train], arrays.x[val], arrays.y[val],
+                  arrays.classes)
+
+
+def held_out(count: int, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation indices: a seeded shuffle of `count` samples, `fraction` held out.
+
+    Raises:
+        DataError: the split would leave no training samples.
+    """
+    order = np.random.default_rng(seed).permutation(count)
+    held = max(1, int(round(count * fraction)))
+    if held >= count:
+        raise DataError(Problem("data.validation_split", f"{count} samples leave none for "
                                 "training after the validation split"))
-    train, val = order[:-held], order[-held:]
-    return Arrays(arrays.x[train], arrays.y[train], arrays.x[val], arrays.y[val])
+    return order[:-held], order[-held:]

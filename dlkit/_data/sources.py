@@ -1,14 +1,15 @@
-"""Data sources a spec's ``data`` section names, loaded into NumPy arrays.
+"""Data sources a spec's ``data`` section names, loaded into NumPy arrays or a `Stream`.
 
 Built-in offline sources come first: ``digits`` (scikit-learn's bundled 8x8 digits), ``moons``,
 ``spirals`` and ``sine`` (generated). Files: ``npz`` (arrays ``x``, ``y``, optional ``x_val``,
-``y_val``) and ``csv`` (a header row and a ``target`` column). Online: ``keras:<name>`` for
-`keras.datasets`. Relative paths are taken from the current directory.
+``y_val``) and ``csv`` (a header row and a ``target`` column; `dlkit._data.table`). Folders,
+streamed while training: ``images`` and ``text`` (`dlkit._data.folder_sources`). Online:
+``keras:<name>`` for `keras.datasets`, ``tfds:<name>`` for TensorFlow Datasets. Relative paths
+are taken from the current directory.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import zipfile
 from pathlib import Path
@@ -17,9 +18,12 @@ import numpy as np
 
 from dlkit._core.errors import DataError, Problem
 from dlkit._data.arrays import Arrays, shaped
+from dlkit._data.stream import Stream
 
-def load(data: dict, *, input_shape: list, seed: int | None) -> Arrays:
-    """Loads the spec's data section and shapes ``x`` to `input_shape`.
+
+def load(data: dict, *, input_shape: list, seed: int | None) -> Arrays | Stream:
+    """Loads the spec's data section and shapes ``x`` to `input_shape`; a folder, or a table
+    with text, categories or blanks, comes as a `Stream` to read while training.
 
     Raises:
         DataError: naming the spec path and what to change.
@@ -37,12 +41,22 @@ def load(data: dict, *, input_shape: list, seed: int | None) -> Arrays:
     elif source == "npz":
         arrays = _npz(_existing_file(data, ".npz"))
     elif source == "csv":
-        arrays = _csv(_existing_file(data, ".csv"), data)
+        from dlkit._data.table import load_table  # imports keras (its encoder)
+
+        arrays = load_table(_existing_file(data, ".csv"), data)
+    elif source in ("images", "text"):
+        from dlkit._data.folder_sources import load_folder
+
+        return load_folder(data, input_shape=input_shape)
+    elif source.startswith("tfds:"):
+        from dlkit._data.tfds_source import load_tfds
+
+        arrays = load_tfds(source)
     else:
         from dlkit._data.keras_datasets import load_keras_dataset  # imports keras
 
         arrays = load_keras_dataset(source)
-    return shaped(arrays, input_shape)
+    return arrays if isinstance(arrays, Stream) else shaped(arrays, input_shape)
 
 
 def _digits() -> Arrays:
@@ -109,49 +123,3 @@ def _npz(path: Path) -> Arrays:
     if ("x_val" in arrays) != ("y_val" in arrays):
         raise DataError(Problem("data.path", f"{path} has only one of x_val and y_val; give both"))
     return Arrays(arrays["x"], arrays["y"], arrays.get("x_val"), arrays.get("y_val"))
-
-
-def _csv(path: Path, data: dict) -> Arrays:
-    target = data.get("target")
-    if target is None:
-        raise DataError(Problem("data.target", "a csv source needs the name of its target "
-                                "column, like target: label"))
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
-        raise DataError(Problem("data.path", f"{path} is empty"))
-    header, body = rows[0], [row for row in rows[1:] if row]
-    if target not in header:
-        raise DataError(Problem("data.target", f"no column {target!r} in {path}; its columns "
-                                f"are {header}"))
-    column = header.index(target)
-    features = [name for i, name in enumerate(header) if i != column]
-    x = np.empty((len(body), len(features)), dtype="float32")
-    for line, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise DataError(Problem("data.path", f"{path} line {line} has {len(row)} fields, the "
-                                    f"header has {len(header)}"))
-        values = [value for i, value in enumerate(row) if i != column]
-        try:
-            x[line - 2] = [float(value) for value in values]
-        except ValueError:
-            bad = next(f for f, v in zip(features, values) if not _is_float(v))
-            raise DataError(Problem("data.path", f"{path} line {line}: column {bad!r} is not a "
-                                    "number; feature columns must be numeric")) from None
-    labels = [row[column] for row in body]
-    if all(_is_float(label) for label in labels):
-        y = np.asarray([float(label) for label in labels], dtype="float32")
-        if np.all(y == np.round(y)):
-            y = y.astype("int64")
-    else:  # class names become indices in sorted order
-        classes = sorted(set(labels))
-        y = np.asarray([classes.index(label) for label in labels], dtype="int64")
-    return Arrays(x, y)
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

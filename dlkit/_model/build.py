@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from dlkit._core.errors import Problem, SpecError
+from dlkit._data.encoding import Encoder
 from dlkit._plan.load import plan_for
 from dlkit._plan.parts import PartError, make
 from dlkit._plan.plan import Plan
@@ -42,16 +43,28 @@ def build(spec: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> keras.Mode
     return build_plan(plan_for(spec))
 
 
-def build_plan(plan: Plan) -> keras.Model:
-    """The compiled model of a plan; every Keras object in it is new."""
+def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
+    """The compiled model of a plan; every Keras object in it is new.
+
+    Args:
+        encoder: for a table's raw columns, the encoding to put in front of the layers.
+    """
     try:  # in the order a hand-written script makes them, for the same random draws
         layers = [part.make() for part in plan.model.layers]
+    except PartError as exc:  # validation made the same parts; only a changed Keras gets here
+        raise SpecError(Problem(exc.path, exc.message)) from None
+    model = _assemble(plan, layers) if encoder is None else encoder.attach(layers, plan.name)
+    return compile_plan(model, plan)
+
+
+def compile_plan(model: keras.Model, plan: Plan) -> keras.Model:
+    """Compiles `model` with the plan's optimizer, loss and metrics (new objects)."""
+    try:
         optimizer = plan.compile.optimizer.make()
         loss = make(plan.compile.loss)
         metrics = [make(metric) for metric in plan.compile.metrics]
-    except PartError as exc:  # validation made the same parts; only a changed Keras gets here
+    except PartError as exc:
         raise SpecError(Problem(exc.path, exc.message)) from None
-    model = _assemble(plan, layers)
     if plan.runtime.precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
@@ -74,8 +87,8 @@ def steps_per_execution(plan: Plan) -> int:
 
 
 def _assemble(plan: Plan, layers: list) -> keras.Model:
-    shape = plan.model.input_shape
+    shape, dtype = plan.model.input_shape, plan.model.input_dtype
     try:
-        return keras.Sequential([keras.Input(shape=shape), *layers], name=plan.name)
+        return keras.Sequential([keras.Input(shape=shape, dtype=dtype), *layers], name=plan.name)
     except Exception as exc:  # noqa: BLE001 - located and reported with the layer's path below
-        raise SpecError(locate_shape_error(list(plan.model.layers), shape, exc)) from None
+        raise SpecError(locate_shape_error(list(plan.model.layers), shape, exc, dtype)) from None

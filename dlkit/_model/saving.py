@@ -8,6 +8,7 @@ from pathlib import Path
 
 import keras
 
+import dlkit._data.encoding  # noqa: F401 - registers FillMissing, which table models hold
 from dlkit._core.errors import ModelFileError, first_line
 
 

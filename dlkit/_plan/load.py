@@ -80,12 +80,18 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
         shapes = None
         if not problems.items:
             shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
-                                  parts.layers, problems)
+                                  parts.layers, problems, input_dtype(spec))
     if problems.items or shapes is None:
         raise SpecError(in_spec_order(problems.items))
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
     return spec, _plan(spec, parts, made, shapes, callbacks, precision)
+
+
+def input_dtype(spec: dict) -> str:
+    """The model's input dtype: ``string`` when it reads text files, else float32."""
+    data = spec.get("data")
+    return "string" if isinstance(data, dict) and data.get("source") == "text" else "float32"
 
 
 def _precision(spec: dict, problems: Problems) -> str:
@@ -99,12 +105,14 @@ def _precision(spec: dict, problems: Problems) -> str:
 def _with_precision(parts: ModelParts, precision: str) -> ModelParts:
     """Gives every layer but the output layer the mixed dtype policy `precision`, if any.
 
-    The output layer stays float32, so that losses and softmax are computed in full precision.
+    The output layer stays float32, so that losses and softmax are computed in full precision,
+    and so do preprocessing layers (those with ``adapt``): their statistics are float32, and
+    Keras' ``adapt`` fails under a mixed policy.
     """
     if precision not in MIXED_PRECISIONS or not parts.layers:
         return parts
-    layers = [p if p is None or "dtype" in p.args else p.with_args(dtype=precision)
-              for p in parts.layers[:-1]]
+    layers = [p if p is None or "dtype" in p.args or hasattr(p.cls, "adapt")
+              else p.with_args(dtype=precision) for p in parts.layers[:-1]]
     return ModelParts([*layers, parts.layers[-1]], parts.optimizer, parts.loss, parts.metrics)
 
 
@@ -132,7 +140,8 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
         data=freeze(spec["data"]) if spec["data"] is not None else None,
         model=ModelPlan(input_shape=tuple(spec["model"]["input_shape"]),
                         layers=tuple(parts.layers), parameters=shapes.parameters,
-                        multiply_adds=shapes.multiply_adds, output_shape=shapes.output_shape),
+                        multiply_adds=shapes.multiply_adds, output_shape=shapes.output_shape,
+                        input_dtype=input_dtype(spec)),
         compile=CompilePlan(optimizer=parts.optimizer, loss=parts.loss,
                             metrics=tuple(parts.metrics), loss_name=name,
                             metric_names=metric_names, classifier=is_classifier(name)),

@@ -22,6 +22,7 @@ class ModelPlan:
     parameters: int
     multiply_adds: int  # per sample, for steps_per_execution
     output_shape: tuple[int | None, ...]
+    input_dtype: str = "float32"  # "string" for a text source: the model takes raw text
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ def scratch_graph() -> Any:
 
 
 def check_shapes(input_shape: tuple, layers: list, parts: list[Part],
-                 problems: Problems) -> Shapes | None:
+                 problems: Problems, dtype: str = "float32") -> Shapes | None:
     """Assembles `layers` (made from `parts` inside `scratch_graph`) into the model; returns
     what it learned, or None after recording a problem."""
     try:
-        model = keras.Sequential([keras.Input(shape=input_shape), *layers])
+        model = keras.Sequential([keras.Input(shape=input_shape, dtype=dtype), *layers])
     except Exception as exc:  # noqa: BLE001 - located below, with the layer's path
-        problems.items.append(locate_shape_error(parts, input_shape, exc))
+        problems.items.append(locate_shape_error(parts, input_shape, exc, dtype))
         return None
     count = model.count_params()
     _check_memory(count, problems)
@@ -52,9 +52,10 @@ def check_shapes(input_shape: tuple, layers: list, parts: list[Part],
                   output_shape=tuple(model.output_shape))
 
 
-def locate_shape_error(parts: list[Part], input_shape: tuple, exc: Exception) -> Problem:
+def locate_shape_error(parts: list[Part], input_shape: tuple, exc: Exception,
+                       dtype: str = "float32") -> Problem:
     """Feeds layers made afresh one by one to find the first that cannot take its input."""
-    tensor = keras.Input(shape=input_shape)
+    tensor = keras.Input(shape=input_shape, dtype=dtype)
     for part in parts:
         try:
             tensor = part.make()(tensor)

@@ -12,13 +12,14 @@ from dlkit._data.arrays import Arrays, from_user, split
 from dlkit._data.deterministic import epoch_keyed_batches
 from dlkit._data.labels import fit_labels
 from dlkit._data.sources import load
+from dlkit._data.stream import Stream
 from dlkit._plan.callbacks import check_monitors
 from dlkit._plan.parts import make
 from dlkit._plan.plan import Plan
 
 
-def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
-    """Loads and checks the data; returns `model.fit`'s data arguments.
+def load_data(plan: Plan, data: Any) -> Arrays | Stream | tf.data.Dataset:
+    """The data a run trains on, loaded (arrays) or listed (a `Stream`), not yet checked.
 
     Args:
         plan: the run's plan.
@@ -26,12 +27,36 @@ def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
             ``(x, y, x_val, y_val)``, or a `tf.data.Dataset` of batches.
 
     Raises:
+        SpecError: no data at all.
+        DataError: data that cannot be loaded.
+    """
+    if isinstance(data, tf.data.Dataset):  # batched and shuffled by its maker
+        return data
+    input_shape = list(plan.model.input_shape)
+    if data is None:
+        if plan.data is None:
+            raise SpecError(Problem("data", "no data: add a data section (e.g. source: digits) "
+                                    "or pass data= to dlkit.train"))
+        return load(make(plan.data), input_shape=input_shape, seed=plan.seed)
+    return from_user(data, input_shape)
+
+
+def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
+    """Loads and checks array data (or takes a `tf.data.Dataset` as it is); returns
+    `model.fit`'s data arguments.
+
+    Args:
+        plan: the run's plan.
+        data: as `load_data` takes it, or what it returned (but not a `Stream`).
+
+    Raises:
         SpecError: no data at all, or a monitor the run will never log.
         DataError: data that cannot be loaded or does not fit the model.
     """
-    if isinstance(data, tf.data.Dataset):  # batched and shuffled by its maker
-        return {"x": data, "shuffle": False}
-    arrays = split_arrays(plan, data)
+    arrays = data if isinstance(data, Arrays) else load_data(plan, data)
+    if isinstance(arrays, tf.data.Dataset):
+        return {"x": arrays, "shuffle": False}
+    arrays = _held_out(arrays, plan)
     check_monitors(plan.compile.metric_names, plan.callbacks,
                    has_validation=arrays.x_val is not None)
     batch = plan.fit.batch_size
@@ -47,16 +72,18 @@ def split_arrays(plan: Plan, data: Any = None) -> Arrays:
 
     Raises:
         SpecError: no data at all.
-        DataError: data that cannot be loaded or does not fit the model.
+        DataError: data that cannot be loaded or does not fit the model, or a source that
+            streams from files (images, text) and is never held in memory whole.
     """
-    input_shape = list(plan.model.input_shape)
-    if data is None:
-        if plan.data is None:
-            raise SpecError(Problem("data", "no data: add a data section (e.g. source: digits) "
-                                    "or pass data= to dlkit.train"))
-        arrays = load(make(plan.data), input_shape=input_shape, seed=plan.seed)
-    else:
-        arrays = from_user(data, input_shape)
+    arrays = load_data(plan, data)
+    if not isinstance(arrays, Arrays):
+        raise DataError(Problem("data.source", f"source {plan.data['source']} streams from "
+                                "files and is not held in memory whole"))
+    return _held_out(arrays, plan)
+
+
+def _held_out(arrays: Arrays, plan: Plan) -> Arrays:
+    """Labels fitted to the loss, and the seeded validation split when the data has none."""
     arrays = _with_labels_fitted(arrays, plan)
     fraction = (plan.data or {}).get("validation_split", 0.2)
     if arrays.x_val is None and fraction:
@@ -72,7 +99,7 @@ def _with_labels_fitted(arrays: Arrays, plan: Plan) -> Arrays:
     y = fit_labels(arrays.y, loss_name=loss, output_shape=shape)
     y_val = None if arrays.y_val is None else fit_labels(
         arrays.y_val, loss_name=loss, output_shape=shape, which="y_val")
-    return Arrays(arrays.x, y, arrays.x_val, y_val)
+    return Arrays(arrays.x, y, arrays.x_val, y_val, arrays.classes)
 
 
 def deterministic(fit_args: dict, plan: Plan, first_epoch: int) -> tuple[dict, list]:
@@ -95,3 +122,11 @@ def _in_order(validation: tuple | None, batch_size: int) -> tf.data.Dataset | No
     if validation is None:
         return None
     return tf.data.Dataset.from_tensor_slices(validation).batch(batch_size)
+
+
+def training_inputs(fit_args: dict, batch_size: int = 256) -> tf.data.Dataset:
+    """The training inputs alone, batched, before any epoch-keyed reordering: what preprocessing
+    layers adapt on."""
+    if isinstance(fit_args["x"], tf.data.Dataset):
+        return fit_args["x"].map(lambda x, *_: x)
+    return tf.data.Dataset.from_tensor_slices(fit_args["x"]).batch(batch_size)

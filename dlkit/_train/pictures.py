@@ -63,7 +63,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np
     return counts
 
 
-def confusion_matrix_png(counts: np.ndarray, title: str) -> bytes:
+def confusion_matrix_png(counts: np.ndarray, title: str,
+                         classes: tuple[str, ...] | None = None) -> bytes:
+    """The matrix as a picture; its axes name the classes when `classes` gives their names."""
     size = max(4.0, 0.45 * len(counts) + 2)
     figure = _figure(size, size)
     axes = figure.subplots()
@@ -73,6 +75,9 @@ def confusion_matrix_png(counts: np.ndarray, title: str) -> bytes:
         axes.text(column, row, str(count), ha="center", va="center", color=shade, fontsize=8)
     axes.set(xlabel="predicted", ylabel="true", title=title, xticks=range(len(counts)),
              yticks=range(len(counts)))
+    if classes is not None and len(classes) == len(counts):
+        axes.set_xticklabels(classes, rotation=45, ha="right")
+        axes.set_yticklabels(classes)
     return _png(figure)
 
 
@@ -89,24 +94,23 @@ def class_indices(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def write_pictures(log_dir: Path, *, metrics: dict[str, list[float]], name: str,
                    best: dict | None = None, model: keras.Model | None = None,
-                   validation: tuple | None = None, classifier: bool = False,
-                   tensorboard: bool = True) -> list[Path]:
+                   validation: tuple | tf.data.Dataset | None = None, classifier: bool = False,
+                   tensorboard: bool = True, classes: tuple[str, ...] | None = None
+                   ) -> list[Path]:
     """Writes learning_curve.png (and confusion_matrix.png for classifiers); returns the files.
 
     Args:
         best: the best epoch (`best_epoch`), marked on the learning curve.
+        validation: ``(x, y)`` arrays, or a dataset of ``(x, y)`` batches.
+        classes: the class names, shown on the confusion matrix's axes.
     """
     pictures = {"learning_curve": learning_curve_png(metrics, f"{name}: learning curve",
                                                      best=best)}
     if classifier and model is not None and validation is not None:
-        # Plain batches: Keras slices arrays with a parallel map, which TensorFlow turns
-        # sequential under op determinism with a C++ error line on the terminal.
-        batches = tf.data.Dataset.from_tensor_slices(validation[0]).batch(1024)
-        scores = model.predict(batches, verbose=0)
-        truth, predicted, classes = class_indices(validation[1], scores)
-        counts = confusion_matrix(truth, predicted, classes)
+        truth, predicted, count = class_indices(*_labels_and_scores(model, validation))
+        counts = confusion_matrix(truth, predicted, count)
         pictures["confusion_matrix"] = confusion_matrix_png(
-            counts, f"{name}: validation confusion matrix")
+            counts, f"{name}: validation confusion matrix", classes)
     written = []
     for key, png in pictures.items():
         path = log_dir / f"{key}.png"
@@ -119,6 +123,20 @@ def write_pictures(log_dir: Path, *, metrics: dict[str, list[float]], name: str,
                 tf.summary.image(f"dlkit/{key}", tf.image.decode_png(png)[None], step=step)
             writer.flush()
     return written
+
+
+def _labels_and_scores(model: keras.Model, validation: tuple | tf.data.Dataset
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The validation labels and the model's outputs on them, batch by batch."""
+    if not isinstance(validation, tf.data.Dataset):
+        # Plain batches: Keras slices arrays with a parallel map, which TensorFlow turns
+        # sequential under op determinism with a C++ error line on the terminal.
+        validation = tf.data.Dataset.from_tensor_slices(validation).batch(1024)
+    labels, scores = [], []
+    for x, y in validation:
+        labels.append(np.asarray(y))
+        scores.append(np.asarray(model(x, training=False), dtype="float32"))
+    return np.concatenate(labels), np.concatenate(scores)
 
 
 def _figure(width: float, height: float):

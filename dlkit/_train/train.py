@@ -23,6 +23,7 @@ from dlkit._callbacks.tensorboard import mark_restart
 from dlkit._compat.multi_worker import multi_worker_fixes
 from dlkit._core.errors import TrainingError
 from dlkit._core.files import write_atomic, write_text_atomic
+from dlkit._data.stream import Stream
 from dlkit._model.build import build_plan
 from dlkit._plan.load import load_spec
 from dlkit._plan.plan import Plan
@@ -31,7 +32,9 @@ from dlkit._runtime.strategy import make_strategy, replica_count, strategy_name
 from dlkit._spec.spec import Spec, plan_of
 from dlkit._train import rundir
 from dlkit._train.callbacks import make_callbacks
-from dlkit._train.fitdata import deterministic, fit_arguments
+from dlkit._train.adapt import adapt_layers, load_adapted, save_adapted
+from dlkit._train.fitdata import deterministic, fit_arguments, load_data, training_inputs
+from dlkit._train.streaming import checked_stream, stream_fit_arguments, stream_inputs
 from dlkit._train.pictures import best_epoch, write_pictures
 from dlkit._train.resume import check_backup, unfinished_run
 
@@ -102,22 +105,24 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     strategy = make_strategy(plan.runtime.strategy, peer_timeout=plan.runtime.peer_timeout)
     cluster = cluster_of(strategy)  # None on one machine
     chief = cluster is None or cluster.is_chief
+    loaded = load_data(plan, data)
+    stream = checked_stream(plan, loaded) if isinstance(loaded, Stream) else None
     with strategy.scope():
-        model = build_plan(plan)
-    fit_args = fit_arguments(plan, data)
-    validation = fit_args.get("validation_data")  # arrays, for the confusion matrix
+        model = (resume_dir and load_adapted(resume_dir, plan)) or build_plan(
+            plan, encoder=stream.encoder if stream else None)
     first_epoch = _resume_point(resume_dir, model, chief=chief)
-    extra: list[keras.callbacks.Callback] = []
-    if plan.deterministic:
-        fit_args, extra = deterministic(fit_args, plan, first_epoch)
+    fit_args, extra, validation, inputs = _fit_data(plan, loaded, stream, strategy, cluster,
+                                                    first_epoch)
+    adapted = adapt_layers(model, inputs) if resume_dir is None else []
+    classes = list(getattr(stream or loaded, "classes", None) or [])
     run_dir = _run_dir(root, plan, resume_dir, cluster)
     try:
-        _start(run_dir, settings if resume_dir is None or not chief else None,
+        _start(run_dir, model, settings if resume_dir is None or not chief else None,
+               new=resume_dir is None, chief=chief, adapted=adapted,
                precision=plan.runtime.precision, strategy=strategy_name(strategy),
                replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
-               **({"workers": cluster.size} if cluster else {}))
-        if chief and resume_dir is None:  # a resumed run keeps the file of its first start
-            _keep_initial_weights(run_dir, model)
+               **({"workers": cluster.size} if cluster else {}),
+               **({"classes": classes} if classes else {}))
         cbs = [*extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
                                        progress=choose_mode(verbose) if chief else None),
                *(callbacks or [])]
@@ -127,7 +132,7 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
             _fit(model, fit_args, plan.fit.epochs, cbs, run_dir, cluster)
             record = read_history(run_dir)
             digest = None if cluster is None else weights_digest(model)
-            _finish(model, record, run_dir, plan, validation,
+            _finish(model, record, run_dir, plan, validation, classes,
                     digest=digest)  # its pictures predict on every worker
     finally:
         if not chief:
@@ -135,6 +140,23 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
     return Run(model=model, history=record["metrics"], log_dir=run_dir,
                worker=None if cluster is None else str(cluster), chief=chief,
                weights_digest=digest, best=best_epoch(record["metrics"], record.get("best")))
+
+
+def _fit_data(plan: Plan, loaded: Any, stream: Stream | None,
+              strategy: tf.distribute.Strategy, cluster: Cluster | None,
+              first_epoch: int) -> tuple[dict, list, Any, tf.data.Dataset]:
+    """`model.fit`'s data arguments, the callbacks the data order needs, the validation data
+    (for the confusion matrix), and the training inputs (to adapt preprocessing layers on)."""
+    if stream is not None:
+        args, extra = stream_fit_arguments(plan, stream, strategy=strategy,
+                                           workers=cluster.size if cluster else 1,
+                                           first_epoch=first_epoch)
+        return args, extra, args["validation_data"], stream_inputs(stream)
+    args = fit_arguments(plan, loaded)
+    validation, inputs, extra = args.get("validation_data"), training_inputs(args), []
+    if plan.deterministic:
+        args, extra = deterministic(args, plan, first_epoch)
+    return args, extra, validation, inputs
 
 
 def _resume_point(resume_dir: Path | None, model: keras.Model, *, chief: bool) -> int:
@@ -155,19 +177,19 @@ def _run_dir(root: Path, plan: Plan, resume_dir: Path | None, cluster: Cluster |
     return Path(tempfile.mkdtemp(prefix=f"dlkit-{cluster.task_type}{cluster.task_index}-"))
 
 
-def _start(run_dir: Path, settings: dict | None, **details: Any) -> None:
-    """Writes the resolved spec (unless resuming) and marks the run as running, with where and
-    how it runs."""
+def _start(run_dir: Path, model: keras.Model, settings: dict | None, *, new: bool,
+           chief: bool, adapted: list, **details: Any) -> None:
+    """Writes what a run holds before its first step: the adapted model (if any), the resolved
+    spec (unless resuming), ``initial.weights.h5`` (a new run's, on the chief: landscapes draw
+    the line from there), and ``run.json`` marked running with where and how it runs."""
+    if adapted:
+        save_adapted(run_dir, model)
     if settings is not None:
         write_text_atomic(run_dir / "spec.yaml", yaml.safe_dump(settings, sort_keys=False))
-    rundir.mark(run_dir, "running", **details, tensorflow=tf.__version__,
-                keras=keras.__version__)
-
-
-def _keep_initial_weights(run_dir: Path, model: keras.Model) -> None:
-    """Saves the weights before the first step as ``initial.weights.h5``, for landscapes that
-    draw the line from start to finish."""
-    write_atomic(run_dir / rundir.INITIAL_WEIGHTS, lambda tmp: model.save_weights(tmp))
+    if new and chief:  # a resumed run keeps the file of its first start
+        write_atomic(run_dir / rundir.INITIAL_WEIGHTS, lambda tmp: model.save_weights(tmp))
+    rundir.mark(run_dir, "running", **details, **({"adapted": adapted} if adapted else {}),
+                tensorflow=tf.__version__, keras=keras.__version__)
 
 
 def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Path,
@@ -221,13 +243,15 @@ def _seed(plan: Plan) -> None:
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
-            validation: tuple | None, *, digest: str | None = None) -> None:
+            validation: Any, classes: list[str], *,
+            digest: str | None = None) -> None:
     """Saves the model and the pictures, and marks the run finished."""
     metrics = record["metrics"]
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
     write_pictures(run_dir, metrics=metrics, name=plan.name,
                    best=best_epoch(metrics, record.get("best")), model=model,
                    validation=validation, classifier=plan.compile.classifier,
+                   classes=tuple(classes) or None,
                    tensorboard=plan.callback("tensorboard") is not None)
     details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
