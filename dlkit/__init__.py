@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dlkit._core.errors import (ClusterError, DataError, DlkitError, InitializationWarning,
-                                ModelFileError, Problem, RunDirError, SpecError, TrainingError)
+                                ModelFileError, Problem, RunDirError, SpecError, SpecWarning,
+                                TrainingError)
 from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "RunDirError",
     "Spec",
     "SpecError",
+    "SpecWarning",
     "TrainingError",
     "build",
     "callbacks",

@@ -4,7 +4,8 @@ import dlkit
 from conftest import python
 
 INTENDED = ["ClusterError", "DataError", "DlkitError", "InitializationWarning", "ModelFileError",
-            "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
+            "Problem", "Run", "RunDirError", "Spec", "SpecError", "SpecWarning", "TrainingError",
+            "build",
             "callbacks", "load_model", "load_spec", "train"]
 
 
