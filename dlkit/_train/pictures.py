@@ -89,12 +89,14 @@ def class_indices(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def write_pictures(log_dir: Path, *, metrics: dict[str, list[float]], name: str,
                    best: dict | None = None, model: keras.Model | None = None,
-                   validation: tuple | None = None, classifier: bool = False,
+                   validation: tuple | None = None, classifier: bool | tuple[str, ...] = False,
                    tensorboard: bool = True) -> list[Path]:
     """Writes learning_curve.png (and confusion_matrix.png for classifiers); returns the files.
 
     Args:
         best: the best epoch (`best_epoch`), marked on the learning curve.
+        classifier: whether the model's one output predicts classes; for a model of named
+            outputs, the names of those that do (several: ``confusion_matrix_<output>.png``).
     """
     pictures = {"learning_curve": learning_curve_png(metrics, f"{name}: learning curve",
                                                      best=best)}
@@ -103,10 +105,15 @@ def write_pictures(log_dir: Path, *, metrics: dict[str, list[float]], name: str,
         # sequential under op determinism with a C++ error line on the terminal.
         batches = tf.data.Dataset.from_tensor_slices(validation[0]).batch(1024)
         scores = model.predict(batches, verbose=0)
-        truth, predicted, classes = class_indices(validation[1], scores)
-        counts = confusion_matrix(truth, predicted, classes)
-        pictures["confusion_matrix"] = confusion_matrix_png(
-            counts, f"{name}: validation confusion matrix")
+        named = classifier if isinstance(classifier, tuple) else ()
+        for output in named or (None,):  # several outputs: one matrix per classifier output
+            y, predicted = (validation[1], scores) if output is None else \
+                (validation[1][output] if isinstance(validation[1], dict) else validation[1],
+                 scores[output])
+            counts = confusion_matrix(*class_indices(y, predicted))
+            pictures["confusion_matrix" + (f"_{output}" if len(named) > 1 else "")] = \
+                confusion_matrix_png(counts, f"{name}: validation confusion matrix" +
+                                     (f" of {output}" if len(named) > 1 else ""))
     written = []
     for key, png in pictures.items():
         path = log_dir / f"{key}.png"

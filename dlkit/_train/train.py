@@ -212,6 +212,14 @@ def _seed(plan: Plan) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def _classifiers(plan: Plan) -> bool | tuple[str, ...]:
+    """Whether the model's one output predicts classes; for named outputs, which do."""
+    outputs = plan.compile.outputs
+    if outputs[0].name is None:
+        return plan.compile.classifier
+    return tuple(out.name for out in outputs if out.classifier)
+
+
 def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
             validation: tuple | None, *, digest: str | None = None) -> None:
     """Saves the model and the pictures, and marks the run finished."""
@@ -219,7 +227,7 @@ def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
     write_pictures(run_dir, metrics=metrics, name=plan.name,
                    best=best_epoch(metrics, record.get("best")), model=model,
-                   validation=validation, classifier=plan.compile.classifier,
+                   validation=validation, classifier=_classifiers(plan),
                    tensorboard=plan.callback("tensorboard") is not None)
     details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
