@@ -75,16 +75,19 @@ def check_name(value: object, path: str, problems: Problems, *, what: str) -> bo
 
 
 def _inputs(value: object, problems: Problems) -> None:
-    inputs = mapping_or_none(value, "model.inputs", problems)
-    if inputs is None:
-        return
-    if not inputs:
-        problems.add("model.inputs", "name at least one input and its shape, like "
-                     "{image: [28, 28, 1]}")
+    inputs = _named(value, "model.inputs", problems, example="{image: [28, 28, 1]}")
     for name, shape in inputs.items():
         path = key_path("model.inputs", str(name))
         if check_name(name, path, problems, what="input"):
             check_shape(shape, path, problems)
+
+
+def _named(value: object, path: str, problems: Problems, *, example: str) -> dict:
+    """A mapping of names that is not empty; {} (its problem recorded) for anything else."""
+    mapping = mapping_or_none(value, path, problems)
+    if mapping is not None and not mapping:
+        problems.add(path, f"name at least one, like {example}")
+    return mapping or {}
 
 
 def check_nodes(value: object, path: str, params: dict | None, problems: Problems) -> None:
@@ -179,12 +182,12 @@ def _block(name: object, value: object, path: str, problems: Problems) -> None:
 def _outputs(value: object, problems: Problems) -> None:
     if isinstance(value, str):
         return
-    outputs = mapping_or_none(value, "model.outputs", problems)
-    if outputs is None:
+    if not isinstance(value, dict):
+        problems.add("model.outputs", "expected a node name, or output names mapped to node "
+                     f"names like {{label: head, score: reg}}; received {value!r}")
         return
-    if not outputs:
-        problems.add("model.outputs", "name at least one output: a node name, or "
-                     "{output name: node name}")
+    outputs = _named(value, "model.outputs", problems, example="a node name, or {output name: "
+                     "node name}")
     for name, node in outputs.items():
         path = key_path("model.outputs", str(name))
         if check_name(name, path, problems, what="output") and name in RESERVED_OUTPUTS:
