@@ -228,7 +228,7 @@ class Resolver:
                 ok = False
                 hint = did_you_mean(key, accepted)
                 if key in ("input_shape", "input_dim", "batch_input_shape"):
-                    hint = " (set model.input_shape, or a graph's model.inputs, instead)"
+                    hint = " (set model.input_shape instead)"
                 self.problems.add(key_path(path, key), f"unknown argument '{key}' for {what}{hint}")
         return ok
 

@@ -89,18 +89,26 @@ def graph_layout(spec: dict, problems: Problems) -> Layout | None:
     inputs = model["inputs"] if isinstance(model.get("inputs"), dict) else {}
     nodes = model["graph"] if isinstance(model.get("graph"), list) else []
     outputs = model.get("outputs")
-    refs = [("model.outputs", outputs)] if isinstance(outputs, str) else [
-        (key_path("model.outputs", str(k)), v) for k, v in outputs.items()
-        if isinstance(v, str)] if isinstance(outputs, dict) else []
     scope = _Scope([(str(n), key_path("model.inputs", str(n))) for n in inputs], nodes,
-                   "model.graph", refs)
+                   "model.graph", _output_references(outputs))
     _check_scope(scope, blocks, problems, warnings)
     expanded: list[Node] = []
-    _Expander(blocks, problems, expanded).run(nodes, "model.graph", {str(n): str(n) for n in inputs})
+    _Expander(blocks, problems, expanded).run(nodes, "model.graph",
+                                              {str(n): str(n) for n in inputs})
     shapes = {str(n): tuple(s) if isinstance(s, list) else s for n, s in inputs.items()}
     return Layout(MappingProxyType(shapes), tuple(expanded),
                   outputs if not isinstance(outputs, dict) else MappingProxyType(dict(outputs)),
                   tuple(warnings))
+
+
+def _output_references(outputs: object) -> list[tuple[str, str]]:
+    """``(path, node name)`` for each output that names a node."""
+    if isinstance(outputs, str):
+        return [("model.outputs", outputs)]
+    if not isinstance(outputs, dict):
+        return []
+    return [(key_path("model.outputs", str(k)), v) for k, v in outputs.items()
+            if isinstance(v, str)]
 
 
 def _block_scope(name: str, block: dict) -> _Scope:
@@ -299,9 +307,8 @@ class _Expander:
     def _instance(self, node: dict, path: str, scoped: str, name: str, inputs: tuple[str, ...],
                   params: Mapping[str, Any], chain: tuple[str, ...]) -> None:
         block = self.blocks.get(node["block"])
-        if not isinstance(block, dict) or node["block"] in chain or \
-                self.problems.count_under(key_path("model.blocks", node["block"])):
-            return
+        if not isinstance(block, dict) or node["block"] in chain:
+            return  # an unknown block, or one that contains itself: reported
         settings = substitute(node.get("with", {}), params)
         nodes = block.get("graph", [])
         self.run(nodes, key_path(key_path("model.blocks", node["block"]), "graph"),
