@@ -74,8 +74,9 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
 
     Args:
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
-        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays or a `tf.data.Dataset` of batches;
-            by default the spec's ``data`` section is loaded.
+        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays (for a graph model of several
+            inputs or outputs, dicts of arrays keyed by their names) or a `tf.data.Dataset`
+            of batches; by default the spec's ``data`` section is loaded.
         logdir: the log root; default ``$DLKIT_LOGDIR`` or ``logs``.
         resume: continue the newest unfinished run of this spec's name under the log root.
         callbacks: more Keras callbacks, called after dlkit's own.
