@@ -276,6 +276,13 @@ FOUND = [
      "compile": {"loss": "mse"}},
     {"model": {"input_shape": [4], "layers": [{"type": "Dense", "units": math.inf}]},
      "compile": {"loss": "mse"}},
+    {"model": {"inputs": {"x": [5]}, "graph": [  # a graph whose outputs are not named
+        {"name": "o", "type": "Dense", "units": 1, "inputs": "x"}], "outputs": None},
+     "compile": {"loss": "mse"}},
+    {"model": {"inputs": {"x": [4]}, "blocks": {"res": {  # a block without its inputs
+        "inputs": None, "graph": [{"name": "a", "type": "Dense", "units": 4, "inputs": "x"}]}},
+        "graph": [{"name": "r", "block": "res", "inputs": "x"}], "outputs": "r"},
+     "compile": {"loss": "mse"}},
 ]
 
 

@@ -309,12 +309,19 @@ class _Expander:
         block = self.blocks.get(node["block"])
         if not isinstance(block, dict) or node["block"] in chain:
             return  # an unknown block, or one that contains itself: reported
-        settings = substitute(node.get("with", {}), params)
-        nodes = block.get("graph", [])
+        settings = substitute(_mapping(node.get("with")), params)
+        nodes = block["graph"] if isinstance(block.get("graph"), list) else []
+        wanted = block["inputs"] if isinstance(block.get("inputs"), list) else []
         self.run(nodes, key_path(key_path("model.blocks", node["block"]), "graph"),
-                 dict(zip(block.get("inputs", []), inputs)), prefix=scoped,
+                 {str(k): v for k, v in zip(wanted, inputs)}, prefix=scoped,
                  output=(block.get("output", _last_name(nodes)), name),
-                 params={**block.get("params", {}), **settings}, chain=(*chain, node["block"]))
+                 params={**_mapping(block.get("params")), **settings},
+                 chain=(*chain, node["block"]))
+
+
+def _mapping(value: object) -> dict:
+    """`value` if it is a mapping, else {} (pass 1 reported what it is)."""
+    return value if isinstance(value, dict) else {}
 
 
 def substitute(value: Any, params: Mapping[str, Any]) -> Any:
