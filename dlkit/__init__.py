@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlkit._core.errors import (BadFileWarning, ClusterError, DataError, DlkitError, ExportError,
                                 ExtraMissingError, InitializationWarning, ModelFileError, Problem,
-                                RunDirError, SpecError, TrainingError)
+                                RunDirError, SpecError, SpecWarning, TrainingError)
 from dlkit._spec.spec import Spec
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "RunDirError",
     "Spec",
     "SpecError",
+    "SpecWarning",
     "TrainingError",
     "build",
     "callbacks",

@@ -44,6 +44,15 @@ def test_validate_ok_prints_one_summary_line():
     assert "I0000" not in result.stderr and "cuda" not in result.stderr.lower()
 
 
+def test_validate_summarises_a_graph_and_takes_overrides_of_its_nodes():
+    result = cli("validate", str(EXAMPLES / "digits_two_heads.yaml"), "--set",
+                 "model.graph[5].units=32")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines() == [
+        "ok: digits-two-heads: 10 layers (2 inputs, 2 outputs), 11,579 parameters, losses "
+        "digit sparse_categorical_crossentropy, ink mse, optimizer Adam"]
+
+
 def test_validate_lists_every_error_without_a_traceback(tmp_path):
     spec = json.loads(json.dumps(MLP))
     spec["model"]["layers"][0]["activation"] = "rleu"

@@ -105,3 +105,14 @@ def test_session_start_events_make_tensorboard_drop_repeated_steps(tmp_path):
     events = accumulator.Tensors("epoch_loss")
     assert [e.step for e in events] == [0, 1, 2, 3, 4]
     assert [tf.make_ndarray(e.tensor_proto).item() for e in events] == [1.0, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_metric_direction_reads_keras_own_choice():
+    from dlkit._compat.metrics import metric_direction
+
+    assert metric_direction(keras.metrics.SparseCategoricalAccuracy()) == "max"
+    assert metric_direction(keras.metrics.AUC()) == "max"
+    assert metric_direction(keras.metrics.MeanAbsoluteError()) == "min"
+    assert metric_direction(keras.metrics.MeanMetricWrapper(keras.losses.mean_squared_error)) \
+        == "min"
+    assert metric_direction(object()) is None

@@ -116,6 +116,24 @@ def test_own_csv_predicts_on_raw_rows_with_blanks(tmp_path, monkeypatch):
     assert girl > 0.6 > man
 
 
+def test_toy_resnet_has_the_guides_size_and_learns_the_shapes(tmp_path, monkeypatch):
+    module = load_example("toy_resnet", 5, monkeypatch)
+    result = module.run(logdir=tmp_path / "logs", data=str(tmp_path / "shapes.npz"),
+                        samples=1200)
+    assert result["parameters"] == 223_242
+    assert result["val_acc"] > 2.5 * result["chance"]
+
+
+def test_two_inputs_two_outputs_learn_both_heads_from_both_inputs(tmp_path, monkeypatch):
+    module = load_example("digits_two_heads", 6, monkeypatch)
+    result = module.run(logdir=tmp_path / "logs", data=str(tmp_path / "two.npz"))
+    assert result["val_digit_accuracy"] > 0.8
+    assert result["val_ink_mae"] < 0.5 * result["ink_baseline_mae"]
+    assert result["ink_mae_meta_shuffled"] > 2 * result["val_ink_mae"]  # it uses the meta input
+    assert {"digit_loss", "ink_loss", "val_digit_accuracy", "val_ink_mae"} <= \
+        set(result["history"])
+
+
 def test_a_script_runs_from_the_command_line(tmp_path):
     env = {**os.environ, "DLKIT_EXAMPLE_EPOCHS": "2"}
     result = subprocess.run([sys.executable, str(EXAMPLES / "lstm_sine.py")], cwd=tmp_path,

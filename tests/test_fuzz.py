@@ -25,11 +25,12 @@ NEAR_NAMES = ["Dense", "Dnse", "dense", "Conv2D", "Conv1D", "LSTM", "GRU", "Drop
               "os.system", "relu", "rleu", "sigmoid", "softmax", "tanh", "LeakyReLU", "adam",
               "adamm", "SGD", "mse", "msee", "huber", "Huber", "he_normal", "glorot_uniform",
               "zeros", "L2", "l2", "L1L2", "accuracy", "ExponentialDecay", "", "Dénse", "层",
-              "__import__", "../x", "keras.layers.Dense"]
+              "__import__", "../x", "keras.layers.Dense", "Add", "Concatenate", "Multiply"]
 KEYS = ["type", "units", "unitz", "filters", "kernel_size", "activation", "rate", "padding",
         "return_sequences", "kernel_initializer", "kernel_regularizer", "layer", "input_dim",
         "output_dim", "pool_size", "momentum", "l1", "l2", "learning_rate", "name", "class_name",
-        "module", "dtype", "use_bias", "strides", "dropout", "ключ", ""]
+        "module", "dtype", "use_bias", "strides", "dropout", "ключ", "", "inputs", "block",
+        "with", "graph", "outputs"]
 
 numbers = st.one_of(
     st.integers(min_value=-3, max_value=40),
@@ -85,6 +86,43 @@ sections = {
             values, max_size=3)), max_size=3), values),
     "runtime": values, "data": values, "callback": values, "trian": values,
 }
+# Graph models: names from a small pool, so that references hit, miss, come later or loop.
+NODE_NAMES = ["x", "image", "meta", "a", "b", "c", "head", "reg", "haed", "r", "", "a.b", "type",
+              "$units"]
+references = st.one_of(st.sampled_from(NODE_NAMES), st.lists(st.sampled_from(NODE_NAMES),
+                                                              max_size=3), values)
+graph_nodes = st.one_of(
+    st.fixed_dictionaries({"name": st.sampled_from(NODE_NAMES), "inputs": references,
+                           "type": st.sampled_from(["Dense", "Add", "Concatenate", "Flatten",
+                                                    "Dnse", "Conv2D"])},
+                          optional={"units": st.one_of(st.integers(-1, 6), st.just("$units")),
+                                    "activation": components}),
+    st.fixed_dictionaries({"name": st.sampled_from(NODE_NAMES), "block": st.sampled_from(
+        ["res", "ress", "loop"]), "inputs": references}, optional={"with": st.one_of(
+            st.dictionaries(st.sampled_from(["units", "unit"]), values, max_size=2), values)}),
+    values)
+BLOCKS = {"res": {"inputs": ["x"], "params": {"units": 4}, "graph": [
+    {"name": "a", "type": "Dense", "units": "$units", "inputs": "x"},
+    {"name": "s", "type": "Add", "inputs": ["a", "x"]}]},
+    "loop": {"inputs": ["x"], "graph": [{"name": "l", "block": "loop", "inputs": "x"}]}}
+graph_models = st.fixed_dictionaries(
+    {"inputs": st.one_of(st.dictionaries(st.sampled_from(["x", "image", "meta", "a b"]),
+                                         input_shapes, max_size=3), values),
+     "graph": st.one_of(st.lists(graph_nodes, max_size=6), values),
+     "outputs": st.one_of(st.sampled_from(NODE_NAMES), st.dictionaries(
+         st.sampled_from(["label", "score", "type", "x"]), st.sampled_from(NODE_NAMES),
+         max_size=2), values)},
+    optional={"blocks": st.one_of(st.just(BLOCKS), st.dictionaries(
+        st.sampled_from(["res", "loop"]), values, max_size=2), values),
+        "input_shape": input_shapes, "layers": st.lists(layers, max_size=2)})
+graph_compile = st.fixed_dictionaries({"loss": st.one_of(components, st.dictionaries(
+    st.sampled_from(["label", "score", "lable"]), components, max_size=3))}, optional={
+    "metrics": st.one_of(st.lists(components, max_size=2), st.dictionaries(
+        st.sampled_from(["label", "score"]), st.lists(components, max_size=2), max_size=2),
+        values),
+    "loss_weights": st.one_of(st.dictionaries(st.sampled_from(["label", "score", "scroe"]),
+                                              numbers, max_size=2), values)})
+
 VALID = [
     {"model": {"input_shape": [6], "layers": [
         {"type": "Dense", "units": 4, "activation": "relu", "kernel_initializer": "he_normal"},
@@ -105,6 +143,25 @@ VALID = [
      "compile": {"optimizer": {"type": "RMSprop", "learning_rate": {
          "type": "ExponentialDecay", "initial_learning_rate": 0.01, "decay_steps": 10,
          "decay_rate": 0.9}}, "loss": {"type": "Huber", "delta": 1.0}}},
+    {"model": {"inputs": {"image": [6, 6, 1], "meta": [3]}, "blocks": {"res": BLOCKS["res"]},
+               "graph": [
+                   {"name": "flat", "type": "Flatten", "inputs": "image"},
+                   {"name": "m", "type": "Dense", "units": 4, "inputs": "meta"},
+                   {"name": "d", "type": "Dense", "units": 4, "inputs": "flat"},
+                   {"name": "j", "type": "Add", "inputs": ["d", "m"]},
+                   {"name": "r", "block": "res", "inputs": "j", "with": {"units": 4}},
+                   {"name": "head", "type": "Dense", "units": 3, "activation": "softmax",
+                    "inputs": "r"},
+                   {"name": "reg", "type": "Dense", "units": 1, "inputs": "j"}],
+               "outputs": {"label": "head", "score": "reg"}},
+     "compile": {"loss": {"label": "sparse_categorical_crossentropy", "score": "mse"},
+                 "metrics": {"label": ["accuracy"]}, "loss_weights": {"score": 0.5}},
+     "callbacks": {"early_stopping": {"monitor": "val_label_accuracy"}}},
+    {"model": {"inputs": {"x": [5]}, "graph": [
+        {"name": "h", "type": "Dense", "units": 3, "activation": "relu", "inputs": "x"},
+        {"name": "c", "type": "Concatenate", "inputs": ["h", "x"]},
+        {"name": "o", "type": "Dense", "units": 1, "inputs": ["c"]}], "outputs": "o"},
+     "compile": {"loss": "mse", "metrics": ["mae"]}},
 ]
 
 
@@ -144,6 +201,8 @@ def mutated(draw):
 specs = st.one_of(
     mutated(),
     mutated(),
+    st.fixed_dictionaries({"model": graph_models, "compile": graph_compile},
+                          optional={"callbacks": sections["callbacks"]}),
     st.fixed_dictionaries({}, optional=sections),
     st.fixed_dictionaries({"model": sections["model"], "compile": sections["compile"]},
                           optional={k: v for k, v in sections.items()
@@ -216,6 +275,13 @@ FOUND = [
     {"model": {"input_shape": [1000000], "layers": [{"type": "Dense", "units": 10**12}]},
      "compile": {"loss": "mse"}},
     {"model": {"input_shape": [4], "layers": [{"type": "Dense", "units": math.inf}]},
+     "compile": {"loss": "mse"}},
+    {"model": {"inputs": {"x": [5]}, "graph": [  # a graph whose outputs are not named
+        {"name": "o", "type": "Dense", "units": 1, "inputs": "x"}], "outputs": None},
+     "compile": {"loss": "mse"}},
+    {"model": {"inputs": {"x": [4]}, "blocks": {"res": {  # a block without its inputs
+        "inputs": None, "graph": [{"name": "a", "type": "Dense", "units": 4, "inputs": "x"}]}},
+        "graph": [{"name": "r", "block": "res", "inputs": "x"}], "outputs": "r"},
      "compile": {"loss": "mse"}},
 ]
 

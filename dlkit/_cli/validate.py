@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
+from typing import Any
 
 from dlkit._cli.options import add_set, add_spec
 
@@ -20,8 +22,20 @@ def run(args: argparse.Namespace) -> int:
 
     spec = dlkit.load_spec(args.spec, overrides=args.overrides)
     model = dlkit.build(spec)
-    loss = spec["compile"]["loss"]
-    print(f"ok: {spec.name}: {len(model.layers)} layers, {model.count_params():,} parameters, "
-          f"loss {loss if isinstance(loss, str) else loss['type']}, "
-          f"optimizer {type(model.optimizer).__name__}")
+    layers = f"{len(model.layers)} layers"
+    if "graph" in spec["model"]:
+        inputs, outputs = len(model.inputs), len(model.outputs)
+        layers += f" ({inputs} input{'s' * (inputs > 1)}, {outputs} output{'s' * (outputs > 1)})"
+    print(f"ok: {spec.name}: {layers}, {model.count_params():,} parameters, "
+          f"{_losses(spec['compile']['loss'])}, optimizer {type(model.optimizer).__name__}")
     return 0
+
+
+def _losses(loss: Any) -> str:
+    """``loss mse``, or ``losses label sparse_categorical_crossentropy, score mse``."""
+    def name(value: Any) -> str:
+        return value if isinstance(value, str) else value["type"]
+
+    if isinstance(loss, Mapping) and "type" not in loss:
+        return "losses " + ", ".join(f"{output} {name(value)}" for output, value in loss.items())
+    return f"loss {name(loss)}"

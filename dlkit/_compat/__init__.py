@@ -10,6 +10,7 @@ was checked on, and has a test that fails when it breaks (``tests/test_compat.py
   `fit`'s initial epoch; `TensorBoard`'s tracing state, train graph and test writer. No public
   API.
 - `tensorboard` (write): ``SessionLog.START`` events for resumed runs. No public API.
+- `metrics` (read): which way a metric improves, for monitors of several outputs. No public API.
 - `multi_worker` (patch): keras-team/keras#20585, `model.fit` with several workers.
 
 Importing this package imports nothing; each module imports what it reaches into.

@@ -15,8 +15,11 @@ Hierarchy::
 Every class but `TrainingError` is a user's mistake: the CLI prints it without a traceback and
 exits 2; `TrainingError` exits 1. Each message says what is wrong and what to do.
 
-Warnings: `InitializationWarning` (legal, but defeats learning), `BadFileWarning` (data files
-left out of training).
+Warnings::
+
+    SpecWarning (UserWarning)    legal, but likely not what was meant (a node that reaches no output)
+    └── InitializationWarning    legal, but defeats learning (e.g. symmetric neurons)
+    BadFileWarning (UserWarning) data files left out of training (``bad_files: skip``)
 """
 
 from __future__ import annotations
@@ -100,7 +103,11 @@ class TrainingError(DlkitError):
     """Training started but could not finish."""
 
 
-class InitializationWarning(UserWarning):
+class SpecWarning(UserWarning):
+    """A spec is legal but likely not what was meant, e.g. a graph node that reaches no output."""
+
+
+class InitializationWarning(SpecWarning):
     """A spec's initialization is legal but defeats learning (e.g. symmetric neurons)."""
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import tensorflow as tf
 
+from dlkit._data.arrays import Data, count
 
-def epoch_keyed_batches(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
+
+def epoch_keyed_batches(x: Data, y: Data, *, batch_size: int, seed: int,
                         epoch: tf.Variable) -> tf.data.Dataset:
     """One epoch of batches, in an order fixed by ``(seed, epoch)``.
 
@@ -23,17 +24,19 @@ def epoch_keyed_batches(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: 
     (once an epoch, after ``on_epoch_begin``, where `EpochSeeds` sets it). One dataset per
     epoch, rather than all epochs in one stream, keeps epochs whole when several batches run
     per call (``steps_per_execution``): Keras would otherwise let a call run on into the next
-    epoch's batches.
+    epoch's batches. `x` and `y` are arrays, or dicts of arrays for several inputs or outputs.
     """
-    count = len(x)
-    steps = math.ceil(count / batch_size)
-    features, labels = tf.constant(x), tf.constant(y)
+    samples = count(x)
+    steps = math.ceil(samples / batch_size)
+    features, labels = tf.nest.map_structure(tf.constant, (x, y))
 
     def order(_: tf.Tensor) -> tf.Tensor:
         key = tf.stack([tf.constant(seed, tf.int64), epoch.read_value()])
-        return tf.random.experimental.stateless_shuffle(tf.range(count), seed=key)
+        return tf.random.experimental.stateless_shuffle(tf.range(samples), seed=key)
 
-    dataset = tf.data.Dataset.from_tensors(0).map(order).unbatch().batch(batch_size).map(
-        lambda index: (tf.gather(features, index), tf.gather(labels, index)))
+    def gather(index: tf.Tensor) -> tuple:
+        return tf.nest.map_structure(lambda t: tf.gather(t, index), (features, labels))
+
+    dataset = tf.data.Dataset.from_tensors(0).map(order).unbatch().batch(batch_size).map(gather)
     return dataset.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(
         tf.data.AUTOTUNE)

@@ -20,7 +20,7 @@ def is_classifier(loss_name: str) -> bool:
 
 
 def fit_labels(y: np.ndarray, *, loss_name: str, output_shape: tuple,
-               which: str = "y") -> np.ndarray:
+               which: str = "y", path: str = "model.layers[-1]") -> np.ndarray:
     """Returns `y` in the form the loss expects (integer classes one-hot encoded for
     categorical losses), or explains why it cannot fit.
 
@@ -29,6 +29,7 @@ def fit_labels(y: np.ndarray, *, loss_name: str, output_shape: tuple,
         loss_name: the loss's canonical function name, like ``mean_squared_error``.
         output_shape: the model's output shape, batch dimension first.
         which: what to call `y` in messages.
+        path: where the spec defines the output, for messages.
 
     Raises:
         DataError: the labels do not fit the loss or the output layer's width.
@@ -36,10 +37,10 @@ def fit_labels(y: np.ndarray, *, loss_name: str, output_shape: tuple,
     name, units = loss_name, output_shape[-1]
     y = np.asarray(y)
     if name in SPARSE:
-        _check_classes(y, units, name, which)
+        _check_classes(y, units, name, which, path)
         return y.reshape(len(y)) if y.ndim == 2 and y.shape[1] == 1 else y
     if name in ONE_HOT and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and units > 1)):
-        _check_classes(y, units, name, which)
+        _check_classes(y, units, name, which, path)
         return np.eye(units, dtype="float32")[y.reshape(len(y)).astype("int64")]
     if name in BINARY:
         values = np.unique(y)
@@ -52,19 +53,19 @@ def fit_labels(y: np.ndarray, *, loss_name: str, output_shape: tuple,
     want = tuple(output_shape[1:])
     got = y.shape[1:] if y.ndim > 1 else (1,)
     if got != want:
-        raise DataError(Problem("model.layers[-1]", f"the model outputs shape {list(want)} per "
-                                f"sample but {which} has shape {list(got)}; make the last "
-                                f"layer's units {got[-1] if got else 1}"))
+        raise DataError(Problem(path, f"the model outputs shape {list(want)} per sample but "
+                                f"{which} has shape {list(got)}; make the output layer's "
+                                f"units {got[-1] if got else 1}"))
     return y.reshape(len(y), 1) if y.ndim == 1 else y
 
 
-def _check_classes(y: np.ndarray, units: int, loss: str, which: str) -> None:
+def _check_classes(y: np.ndarray, units: int, loss: str, which: str, path: str) -> None:
     flat = y.reshape(len(y)) if y.ndim == 2 and y.shape[1] == 1 else y
     if flat.ndim != 1 or not np.all(flat == np.round(flat)):
         raise DataError(Problem("compile.loss", f"{loss} expects integer class labels, one per "
                                 f"sample; {which} has shape {list(y.shape)}"))
     low, high = int(flat.min()), int(flat.max())
     if low < 0 or high >= units:
-        raise DataError(Problem("model.layers[-1]", f"{which} has class labels {low}..{high} "
-                                f"({high + 1} classes) but the output layer has {units} "
-                                f"unit(s); set the last layer's units to {high + 1}"))
+        raise DataError(Problem(path, f"{which} has class labels {low}..{high} ({high + 1} "
+                                f"classes) but the output layer has {units} unit(s); set its "
+                                f"units to {high + 1}"))

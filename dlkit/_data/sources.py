@@ -2,7 +2,7 @@
 
 Built-in offline sources come first: ``digits`` (scikit-learn's bundled 8x8 digits), ``moons``,
 ``spirals`` and ``sine`` (generated). Files: ``npz`` (arrays ``x``, ``y``, optional ``x_val``,
-``y_val``) and ``csv`` (a header row and a ``target`` column; `dlkit._data.table`). Folders,
+``y_val``; or ``x_<input>``, ``y_<output>`` and their ``_val`` forms for graph models) and ``csv`` (a header row and a ``target`` column; `dlkit._data.table`). Folders,
 streamed while training: ``images`` and ``text`` (`dlkit._data.folder_sources`). Online:
 ``keras:<name>`` for `keras.datasets`, ``tfds:<name>`` for TensorFlow Datasets. Relative paths
 are taken from the current directory.
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dlkit._core.errors import DataError, Problem
-from dlkit._data.arrays import Arrays, shaped
+from dlkit._data.arrays import Arrays, named_arrays, shaped
 from dlkit._data.stream import Stream
 
 
@@ -115,11 +115,14 @@ def _npz(path: Path) -> Arrays:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError(Problem("data.path", f"{path} is not a readable .npz file ({exc})"))
-    missing = [name for name in ("x", "y") if name not in arrays]
-    if missing:
+    found = named_arrays(arrays)
+    if found is None:
+        missing = [name for name in ("x", "y") if name not in arrays]
         raise DataError(Problem("data.path", f"{path} lacks array(s) {', '.join(missing)}; it "
                                 f"holds {sorted(arrays) or 'nothing'}. Save it with "
-                                "numpy.savez(path, x=..., y=...) (optionally x_val=, y_val=)"))
-    if ("x_val" in arrays) != ("y_val" in arrays):
-        raise DataError(Problem("data.path", f"{path} has only one of x_val and y_val; give both"))
-    return Arrays(arrays["x"], arrays["y"], arrays.get("x_val"), arrays.get("y_val"))
+                                "numpy.savez(path, x=..., y=...) (optionally x_val=, y_val=; "
+                                "for several inputs or outputs x_<input>=..., y_<output>=...)"))
+    if (found.x_val is None) != (found.y_val is None):
+        raise DataError(Problem("data.path", f"{path} has only one of x_val and y_val (or of "
+                                "the x_<input>_val and y_<output>_val arrays); give both"))
+    return found

@@ -9,8 +9,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from dlkit._core.errors import Problem, SpecError
+from dlkit._core.errors import Problem, Problems, SpecError
 from dlkit._data.encoding import Encoder
+from dlkit._plan.graph import assemble
 from dlkit._plan.load import plan_for
 from dlkit._plan.parts import PartError, make
 from dlkit._plan.plan import Plan
@@ -23,8 +24,9 @@ MIRRORED_STRATEGIES = (tf.distribute.MirroredStrategy, tf.distribute.MultiWorker
 def build(spec: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> keras.Model:
     """Builds and compiles the model a spec describes.
 
-    The result is a plain `keras.Sequential`: the same layers, configs, optimizer and loss as
-    the network written by hand in Keras, so it trains, saves and serves like one.
+    The result is a plain `keras.Sequential` (a stack of layers) or functional `keras.Model`
+    (a graph): the same layers, configs, optimizer and loss as the network written by hand in
+    Keras, so it trains, saves and serves like one.
 
     Args:
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
@@ -50,26 +52,41 @@ def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
         encoder: for a table's raw columns, the encoding to put in front of the layers.
     """
     try:  # in the order a hand-written script makes them, for the same random draws
-        layers = [part.make() for part in plan.model.layers]
+        if plan.model.graph is not None:
+            model = _assemble_graph(plan)
+        else:
+            layers = [part.make() for part in plan.model.layers]
+            model = _assemble(plan, layers) if encoder is None else \
+                encoder.attach(layers, plan.name)
     except PartError as exc:  # validation made the same parts; only a changed Keras gets here
         raise SpecError(Problem(exc.path, exc.message)) from None
-    model = _assemble(plan, layers) if encoder is None else encoder.attach(layers, plan.name)
     return compile_plan(model, plan)
 
 
 def compile_plan(model: keras.Model, plan: Plan) -> keras.Model:
-    """Compiles `model` with the plan's optimizer, loss and metrics (new objects)."""
+    """Compiles `model` with the plan's optimizer, losses, metrics and loss weights (new
+    objects)."""
     try:
         optimizer = plan.compile.optimizer.make()
         loss = make(plan.compile.loss)
-        metrics = [make(metric) for metric in plan.compile.metrics]
+        metrics = make(plan.compile.metrics)
     except PartError as exc:
         raise SpecError(Problem(exc.path, exc.message)) from None
     if plan.runtime.precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
+    weights = plan.compile.loss_weights
+    model.compile(optimizer=optimizer, loss=loss, metrics=_per_output(plan, metrics),
+                  loss_weights=dict(weights) if weights is not None else None,
                   steps_per_execution=steps_per_execution(plan))
     return model
+
+
+def _per_output(plan: Plan, metrics: Any) -> Any:
+    """Metrics listed for a model of one named output, keyed by its name as Keras wants."""
+    [first, *others] = plan.compile.outputs
+    if isinstance(metrics, list) and first.name is not None and not others:
+        return {first.name: metrics}
+    return metrics
 
 
 def steps_per_execution(plan: Plan) -> int:
@@ -84,6 +101,17 @@ def steps_per_execution(plan: Plan) -> int:
                                 "not work under a mirrored strategy in this Keras "
                                 f"({keras.__version__}; keras-team/keras#19246); use auto or 1"))
     return steps
+
+
+def _assemble_graph(plan: Plan) -> keras.Model:
+    """A functional model from the plan's graph, each layer made just before it is called."""
+    problems = Problems()
+    nodes = plan.model.graph.nodes
+    model = assemble(plan.model.graph, lambda index: nodes[index].part.make(), problems,
+                     name=plan.name)
+    if model is None:  # validation assembled the same graph; only a changed Keras gets here
+        raise SpecError(problems.items)
+    return model
 
 
 def _assemble(plan: Plan, layers: list) -> keras.Model:

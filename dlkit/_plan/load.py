@@ -15,21 +15,29 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from dlkit._core.errors import InitializationWarning, Problem, Problems, SpecError
+from dlkit._core.errors import (InitializationWarning, Problem, Problems, SpecError,
+                                SpecWarning)
 from dlkit._data.labels import is_classifier
 from dlkit._plan.callbacks import callback_settings
+from dlkit._plan.graph import (graph_plan, logged_names, loss_weights, monitor_modes,
+                               output_nodes, output_plans)
 from dlkit._plan.parts import PartError, freeze, make
-from dlkit._plan.plan import CompilePlan, FitPlan, ModelPlan, Plan, RuntimePlan
+from dlkit._plan.plan import (CompilePlan, FitPlan, GraphPlan, ModelPlan, OutputPlan, Plan,
+                              RuntimePlan)
 from dlkit._plan.registry import random_state_kept
 from dlkit._plan.resolver import ModelParts, loss_name, model_parts
-from dlkit._plan.shapes import Shapes, check_shapes, scratch_graph
+from dlkit._plan.shapes import Shapes, check_graph_shapes, check_shapes, scratch_graph
 from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
+from dlkit._spec.graph import Layout, Node, graph_layout, merge_instances, note_instance
 from dlkit._spec.spec import DEFAULT_NAME, Spec, plan_of, raw_spec
 from dlkit._spec.structure import TOP_KEYS, check_schema
 
 MIXED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
+# The model section's parts in the order a spec writes them, for sorting problems.
+MODEL_PARTS = ("input_shape", "inputs", "blocks", "layers", "graph", "outputs",
+               "regularization")
 
 
 def load_spec(source: str | os.PathLike[str] | Mapping[str, Any] | Spec, *,
@@ -71,21 +79,28 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
     problems = Problems()
     spec = check_schema(raw, default_name, problems)
     run_checks(spec, problems)
+    layout = graph_layout(spec, problems)  # None for a stack of layers
+    nodes = layout.nodes if layout is not None else ()
     precision = _precision(spec, problems)
     # Validating must not shift the random draws of a later build, nor allocate weights.
     with random_state_kept(), scratch_graph():
-        parts = _with_precision(model_parts(spec, problems), precision)
-        made = _made(parts, problems)
+        parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
+        made = _made(parts, nodes, problems)
         callbacks = callback_settings(spec, problems)
-        shapes = None
-        if not problems.items:
+        graph = shapes = None
+        if not problems.items and layout is not None:
+            graph = graph_plan(layout, parts.layers)
+            shapes = check_graph_shapes(graph, made["layers"], problems)
+        elif not problems.items:
             shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
                                   parts.layers, problems, input_dtype(spec))
     if problems.items or shapes is None:
-        raise SpecError(in_spec_order(problems.items))
+        raise SpecError(in_spec_order(merge_instances(problems.items)))
+    for path, message in layout.warnings if layout is not None else ():
+        warnings.warn(f"{path}: {message}", SpecWarning, stacklevel=3)
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
-    return spec, _plan(spec, parts, made, shapes, callbacks, precision)
+    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph)
 
 
 def input_dtype(spec: dict) -> str:
@@ -102,49 +117,70 @@ def _precision(spec: dict, problems: Problems) -> str:
     return resolve_precision(runtime["precision"], runtime["strategy"])
 
 
-def _with_precision(parts: ModelParts, precision: str) -> ModelParts:
-    """Gives every layer but the output layer the mixed dtype policy `precision`, if any.
+def _with_precision(parts: ModelParts, precision: str, layout: Layout | None) -> ModelParts:
+    """Gives every layer but the output layers the mixed dtype policy `precision`, if any.
 
-    The output layer stays float32, so that losses and softmax are computed in full precision,
+    The output layers stay float32, so that losses and softmax are computed in full precision,
     and so do preprocessing layers (those with ``adapt``): their statistics are float32, and
     Keras' ``adapt`` fails under a mixed policy.
     """
     if precision not in MIXED_PRECISIONS or not parts.layers:
         return parts
-    layers = [p if p is None or "dtype" in p.args or hasattr(p.cls, "adapt")
-              else p.with_args(dtype=precision) for p in parts.layers[:-1]]
-    return ModelParts([*layers, parts.layers[-1]], parts.optimizer, parts.loss, parts.metrics)
+    if layout is None:
+        kept = {len(parts.layers) - 1}
+    else:
+        outputs = set(output_nodes(layout.outputs).values())
+        kept = {i for i, node in enumerate(layout.nodes) if node.name in outputs}
+    layers = [p if p is None or "dtype" in p.args or i in kept or hasattr(p.cls, "adapt")
+              else p.with_args(dtype=precision) for i, p in enumerate(parts.layers)]
+    return ModelParts(layers, parts.optimizer, parts.loss, parts.metrics)
 
 
-def _made(parts: ModelParts, problems: Problems) -> dict[str, Any]:
+def _made(parts: ModelParts, nodes: tuple[Node, ...], problems: Problems) -> dict[str, Any]:
     """Makes every part once, so that Keras checks its values; records what it refuses."""
-    def attempt(value: Any) -> Any:
+    def attempt(value: Any, instance: str = "") -> Any:
+        start = len(problems.items)
         try:
             return make(value)
         except PartError as exc:
             problems.add(exc.path, exc.message)
+            note_instance(problems, start, instance)
             return None
 
-    return {"layers": [attempt(p) for p in parts.layers if p is not None],
+    instances = [node.instance for node in nodes] or [""] * len(parts.layers)
+    metrics = parts.metrics
+    return {"layers": [attempt(p, i) for p, i in zip(parts.layers, instances) if p is not None],
             "optimizer": attempt(parts.optimizer), "loss": attempt(parts.loss),
-            "metrics": [attempt(m) for m in parts.metrics if m is not None]}
+            "metrics": {out: [attempt(m) for m in ms if m is not None]
+                        for out, ms in metrics.items()} if isinstance(metrics, dict) else
+            [attempt(m) for m in metrics if m is not None]}
 
 
 def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: Mapping,
-          precision: str) -> Plan:
-    runtime, train = spec["runtime"], spec["train"]
-    name = loss_name(made["loss"])
-    metric_names = tuple(m if isinstance(m, str) else m.name for m in made["metrics"])
+          precision: str, graph: GraphPlan | None) -> Plan:
+    runtime, train, compile_ = spec["runtime"], spec["train"], spec["compile"]
+    if graph is None:
+        name = loss_name(made["loss"])
+        outputs = (OutputPlan(None, shapes.output_shape, name, is_classifier(name),
+                              "model.layers[-1]"),)
+    else:
+        outputs = output_plans(shapes.output_shapes, made["loss"], loss_name)
+    metrics = parts.metrics
     return Plan(
         name=spec["name"], seed=spec["seed"], deterministic=spec["deterministic"],
         data=freeze(spec["data"]) if spec["data"] is not None else None,
-        model=ModelPlan(input_shape=tuple(spec["model"]["input_shape"]),
-                        layers=tuple(parts.layers), parameters=shapes.parameters,
-                        multiply_adds=shapes.multiply_adds, output_shape=shapes.output_shape,
+        model=ModelPlan(input_shape=_input_shape(spec["model"], graph),
+                        layers=() if graph else tuple(parts.layers),
+                        parameters=shapes.parameters, multiply_adds=shapes.multiply_adds,
+                        output_shape=shapes.output_shape, graph=graph,
                         input_dtype=input_dtype(spec)),
-        compile=CompilePlan(optimizer=parts.optimizer, loss=parts.loss,
-                            metrics=tuple(parts.metrics), loss_name=name,
-                            metric_names=metric_names, classifier=is_classifier(name)),
+        compile=CompilePlan(
+            optimizer=parts.optimizer, loss=freeze(parts.loss),
+            metrics=freeze(metrics) if isinstance(metrics, dict) else tuple(metrics),
+            loss_name=outputs[0].loss_name, metric_names=logged_names(outputs, made["metrics"]),
+            classifier=outputs[0].classifier, outputs=outputs,
+            monitor_modes=monitor_modes(outputs, made["metrics"]),
+            loss_weights=loss_weights(outputs, compile_.get("loss_weights"))),
         fit=FitPlan(epochs=train["epochs"], batch_size=train["batch_size"],
                     shuffle=train["shuffle"]),
         runtime=RuntimePlan(
@@ -155,12 +191,21 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
         callbacks=callbacks, settings=freeze(spec))
 
 
+def _input_shape(model: dict, graph: GraphPlan | None) -> tuple | None:
+    """A stack's input shape, or a graph's when it has one input (data sources shape x to it)."""
+    if graph is None:
+        return tuple(model["input_shape"])
+    return next(iter(graph.inputs.values())) if len(graph.inputs) == 1 else None
+
+
 def in_spec_order(items: list[Problem]) -> list[Problem]:
-    """Drops repeats and sorts problems as their places appear in a spec: section, then layer."""
-    def place(problem: Problem) -> tuple[int, int]:
+    """Drops repeats and sorts problems as their places appear in a spec: section, then the
+    model's parts (inputs, blocks, layers or nodes by index, outputs)."""
+    def place(problem: Problem) -> tuple[int, int, int]:
         section = re.split(r"[.\[]", problem.path, maxsplit=1)[0]
         rank = TOP_KEYS.index(section) if section in TOP_KEYS else -1
-        layer = re.match(r"model\.layers\[(\d+)\]", problem.path)
-        return rank, int(layer.group(1)) if layer else -1
+        part = re.match(r"model\.(\w+)", problem.path)
+        part = MODEL_PARTS.index(part.group(1)) if part and part.group(1) in MODEL_PARTS else -1
+        layer = re.match(r"model\.(?:layers|graph)\[(\d+)\]", problem.path)
+        return rank, part, int(layer.group(1)) if layer else -1
     return sorted(dict.fromkeys(items), key=place)
-

@@ -7,34 +7,79 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dlkit._plan.parts import Part
 
 
 @dataclass(frozen=True)
-class ModelPlan:
-    """The network: its input shape and layer parts, and what assembling it told."""
+class GraphNode:
+    """One node of a graph model: the layer to make, named, and what it takes."""
 
-    input_shape: tuple[int | None, ...]
-    layers: tuple[Part, ...]
+    name: str  # its Keras layer name (``b1.conv`` for a node of block instance b1)
+    part: Part
+    inputs: tuple[str, ...]  # names of model inputs and earlier nodes, in order
+    instance: str = ""  # the block instance it belongs to, for messages
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    """A graph model (functional API): named inputs, nodes in order, outputs.
+
+    One input becomes the model's one input tensor, several a dict of them keyed by name;
+    `outputs` as one node name gives one output tensor, as a mapping a dict keyed by output
+    name (Keras logs ``<output>_loss``, ``<output>_<metric>``).
+    """
+
+    inputs: Mapping[str, tuple[int | None, ...]]  # name -> shape, in spec order
+    nodes: tuple[GraphNode, ...]
+    outputs: str | Mapping[str, str]  # a node name, or output name -> node name
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """The network: a stack (input shape and layer parts) or a graph, and what assembling it
+    told."""
+
+    input_shape: tuple[int | None, ...] | None  # a stack's, or a graph's only input's; else None
+    layers: tuple[Part, ...]  # a stack's layers; () for a graph
     parameters: int
     multiply_adds: int  # per sample, for steps_per_execution
-    output_shape: tuple[int | None, ...]
+    output_shape: tuple[int | None, ...]  # the (first) output's, batch dimension first
+    graph: GraphPlan | None = None
     input_dtype: str = "float32"  # "string" for a text source: the model takes raw text
 
 
 @dataclass(frozen=True)
+class OutputPlan:
+    """One output of the model, as its labels must be."""
+
+    name: str | None  # the output's name; None when the model's one output is unnamed
+    shape: tuple[int | None, ...]  # batch dimension first
+    loss_name: str  # canonical function name of its loss
+    classifier: bool  # its loss means it predicts classes
+    path: str  # where the spec defines it, for messages: model.layers[-1], model.outputs.label
+
+
+@dataclass(frozen=True)
 class CompilePlan:
-    """What `model.compile` gets, and the names Keras will log."""
+    """What `model.compile` gets, and the names Keras will log.
+
+    With several named outputs, `loss` and `metrics` are keyed by output name and
+    `metric_names` are Keras' names for them (``label_loss``, ``label_accuracy``, ...).
+    """
 
     optimizer: Part
-    loss: str | Part
-    metrics: tuple[str | Part, ...]
-    loss_name: str  # canonical function name, like sparse_categorical_crossentropy
-    metric_names: tuple[str, ...]  # as Keras logs them: accuracy, auc, ...
-    classifier: bool  # the loss means the model predicts classes
+    loss: str | Part | Mapping[str, str | Part]
+    metrics: tuple[str | Part, ...] | Mapping[str, tuple[str | Part, ...]]
+    loss_name: str  # the (first) output's canonical loss name, like mean_squared_error
+    metric_names: tuple[str, ...]  # as Keras logs them, besides `loss`: accuracy, auc, ...
+    classifier: bool  # the (first) output's loss means it predicts classes
+    loss_weights: Mapping[str, float] | None = None  # output name -> weight (every output)
+    outputs: tuple[OutputPlan, ...] = ()  # one per output, in spec order
+    # Several outputs: min or max per logged name (label_accuracy), which Keras cannot choose.
+    monitor_modes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

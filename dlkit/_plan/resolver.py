@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -23,7 +23,9 @@ from dlkit._core.errors import Problems, did_you_mean
 from dlkit._plan.parts import Part
 from dlkit._plan.registry import (accepted_arguments, activation_layer_names, layer_classes,
                                   public_names, random_state_kept, registered_layers)
+from dlkit._spec.graph import Node, note_instance
 from dlkit._spec.rules import check_component, key_path
+from dlkit._spec.sections.compile import per_output
 
 # Names that run arbitrary Python code, which a spec never does.
 REFUSED_LAYERS = {
@@ -252,8 +254,13 @@ class ModelParts:
         self.layers, self.optimizer, self.loss, self.metrics = layers, optimizer, loss, metrics
 
 
-def model_parts(spec: dict, problems: Problems) -> ModelParts:
-    """Resolves every layer and compile setting of a structurally valid spec."""
+def model_parts(spec: dict, problems: Problems, nodes: Sequence[Node] = ()) -> ModelParts:
+    """Resolves every layer and compile setting of a structurally valid spec.
+
+    Args:
+        nodes: a graph model's nodes (blocks expanded, `dlkit._spec.graph`); their parts come
+            in the same order. A stack model's layers are read from the spec.
+    """
     model, compile_ = spec.get("model"), spec.get("compile")
     default = None
     if isinstance(model, dict) and isinstance(model.get("regularization"), dict):
@@ -264,23 +271,39 @@ def model_parts(spec: dict, problems: Problems) -> ModelParts:
         return problems.count_under(path) == 0
 
     layers = []
+    for node in nodes:
+        start = len(problems.items)
+        layers.append(resolver.layer(dict(node.layer), node.path))
+        note_instance(problems, start, node.instance)
     if isinstance(model, dict) and isinstance(model.get("layers"), list):
         for index, layer in enumerate(model["layers"]):
             path = key_path("model.layers", index)
             if isinstance(layer, dict) and sound(path):
                 layers.append(resolver.layer(layer, path))
     optimizer = loss = None
-    metrics: list = []
+    metrics: list | dict = []
     if isinstance(compile_, dict):
         if sound("compile.optimizer"):
             optimizer = resolver.optimizer(compile_.get("optimizer"), "compile.optimizer")
-        if "loss" in compile_ and sound("compile.loss"):
+        if "loss" in compile_ and per_output(compile_["loss"]):
+            loss = {out: resolver.loss(value, key_path("compile.loss", out))
+                    for out, value in compile_["loss"].items()
+                    if sound(key_path("compile.loss", out))}
+        elif "loss" in compile_ and sound("compile.loss"):
             loss = resolver.loss(compile_["loss"], "compile.loss")
-        if isinstance(compile_.get("metrics"), list):
-            metrics = [resolver.metric(m, key_path("compile.metrics", i))
-                       for i, m in enumerate(compile_["metrics"])
-                       if sound(key_path("compile.metrics", i))]
+        if isinstance(compile_.get("metrics"), dict):
+            metrics = {out: _metrics(resolver, value, key_path("compile.metrics", out), sound)
+                       for out, value in compile_["metrics"].items()}
+        else:
+            metrics = _metrics(resolver, compile_.get("metrics"), "compile.metrics", sound)
     return ModelParts(layers, optimizer, loss, metrics)
+
+
+def _metrics(resolver: Resolver, metrics: object, path: str, sound: Callable[[str], bool]) -> list:
+    if not isinstance(metrics, list):
+        return []
+    return [resolver.metric(m, key_path(path, i)) for i, m in enumerate(metrics)
+            if sound(key_path(path, i))]
 
 
 def _default_regularizer(setting: dict, problems: Problems) -> Part | None:

@@ -9,14 +9,17 @@ value is never computed, so shapes are checked and parameters counted without al
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import tensorflow as tf
 
 from dlkit._core.errors import Problem, Problems, first_line
+from dlkit._plan.graph import assemble, output_shapes
 from dlkit._plan.parts import Part
+from dlkit._plan.plan import GraphPlan
 from dlkit._runtime.steps import model_multiply_adds
 
 BYTES_PER_PARAMETER = 4  # float32 variables, also under mixed precision
@@ -29,7 +32,8 @@ class Shapes:
 
     parameters: int
     multiply_adds: int
-    output_shape: tuple[int | None, ...]
+    output_shape: tuple[int | None, ...]  # the (first) output's
+    output_shapes: Mapping[str | None, tuple] = field(default_factory=dict)  # by output name
 
 
 def scratch_graph() -> Any:
@@ -49,7 +53,22 @@ def check_shapes(input_shape: tuple, layers: list, parts: list[Part],
     count = model.count_params()
     _check_memory(count, problems)
     return Shapes(parameters=count, multiply_adds=model_multiply_adds(model),
-                  output_shape=tuple(model.output_shape))
+                  output_shape=tuple(model.output_shape),
+                  output_shapes={None: tuple(model.output_shape)})
+
+
+def check_graph_shapes(graph: GraphPlan, layers: list, problems: Problems) -> Shapes | None:
+    """Wires a graph's layers (made from its nodes' parts inside `scratch_graph`, in node
+    order); returns what it learned, or None after recording every node that cannot take its
+    inputs."""
+    model = assemble(graph, layers.__getitem__, problems)
+    if model is None:
+        return None
+    count = model.count_params()
+    _check_memory(count, problems)
+    shapes = output_shapes(model, graph)
+    return Shapes(parameters=count, multiply_adds=model_multiply_adds(model),
+                  output_shape=next(iter(shapes.values())), output_shapes=shapes)
 
 
 def locate_shape_error(parts: list[Part], input_shape: tuple, exc: Exception,

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dlkit._core.errors import Problems
+from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import is_int, is_number, key_path
+from dlkit._spec.sections.compile import per_output
+from dlkit._spec.sections.graph import PARAMETER, layer_lists, output_names
 
 SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
 EARLY_STOPPING_MODES = ("auto", "min", "max")
@@ -19,15 +21,19 @@ PATIENCE_MINIMUM = {"early_stopping": 0, "reduce_lr_on_plateau": 0, "checkpoint"
 
 
 def walk_layers(spec: dict) -> Iterator[tuple[dict, str]]:
-    """Yields every well-formed layer mapping with its path, nested wrapper layers included."""
+    """Yields every well-formed layer mapping with its path, nested wrapper layers included:
+    a stack's layers, a graph's nodes and its blocks' nodes (without values that are block
+    parameters, ``$name``, which are checked where they are set)."""
     model = spec.get("model")
-    layers = model.get("layers") if isinstance(model, dict) else None
-    for index, layer in enumerate(layers if isinstance(layers, list) else []):
-        if isinstance(layer, dict):
-            yield from _walk_layer(layer, key_path("model.layers", index))
+    for path, layers in layer_lists(model) if isinstance(model, dict) else ():
+        for index, layer in enumerate(layers):
+            if isinstance(layer, dict) and "block" not in layer:
+                yield from _walk_layer(layer, key_path(path, index))
 
 
 def _walk_layer(layer: dict, path: str) -> Iterator[tuple[dict, str]]:
+    layer = {k: v for k, v in layer.items()
+             if not (isinstance(v, str) and PARAMETER.match(v))}
     yield layer, path
     for key in ("layer", "backward_layer"):
         if isinstance(layer.get(key), dict):
@@ -100,10 +106,44 @@ def _component_name(value: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def check_per_output_settings(spec: dict, problems: Problems) -> None:
+    """A loss per output names every output and nothing else; metrics and loss weights name
+    outputs only; all three need named outputs (``model.outputs: {name: node}``)."""
+    compile_, model = spec.get("compile"), spec.get("model")
+    if not isinstance(compile_, dict):
+        return
+    outputs = output_names(model)
+    loss, metrics = compile_.get("loss"), compile_.get("metrics")
+    for key, value in (("loss", loss), ("metrics", metrics),
+                       ("loss_weights", compile_.get("loss_weights"))):
+        if isinstance(value, dict) and (key != "loss" or per_output(value)):
+            _check_output_keys(value, f"compile.{key}", outputs, problems)
+    if per_output(loss) and outputs:
+        for output in outputs:
+            if output not in loss:
+                problems.add("compile.loss", f"output '{output}' has no loss; add one, like "
+                             f"{output}: mse (or give one loss for every output)")
+    if isinstance(metrics, list) and metrics and len(outputs) > 1:
+        problems.add("compile.metrics", "with several outputs, name the output each metric is "
+                     f"for, like {{{outputs[0]}: [accuracy]}}")
+
+
+def _check_output_keys(value: dict, path: str, outputs: list[str], problems: Problems) -> None:
+    if not outputs:
+        problems.add(path, "a setting per output needs named outputs: a graph model with "
+                     "model.outputs as {output name: node}")
+        return
+    for key in value:
+        if key not in outputs:
+            problems.add(key_path(path, str(key)), f"unknown output '{key}'"
+                         f"{did_you_mean(key, outputs)}; the outputs are: {', '.join(outputs)}")
+
+
 CHECKS: tuple[Callable[[dict, Problems], None], ...] = (
     check_dropout_rates,
     check_batch_norm_momentum,
     check_callback_settings,
+    check_per_output_settings,
 )
 
 

@@ -37,6 +37,16 @@ def is_number(value: object) -> bool:
     return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
+def check_shape(value: object, path: str, problems: Problems) -> bool:
+    """An input shape: a non-empty list of positive integers (null for any size)."""
+    if isinstance(value, list) and value and all(
+            d is None or (is_int(d) and 0 < d <= 10**7) for d in value):
+        return True
+    problems.add(path, "expected a non-empty list of positive integers (null for a dimension of "
+                 f"any size), like [8, 8, 1]; received {value!r}")
+    return False
+
+
 def check_keys(section: dict, allowed: tuple[str, ...], path: str, problems: Problems) -> None:
     """Unknown keys are errors, with the closest allowed key as a did-you-mean."""
     for key in section:
@@ -90,6 +100,16 @@ def check_component(value: object, path: str, problems: Problems, *, what: str) 
                      f"{what}s only and never imports code")
         return False
     return True
+
+
+def check_layer(layer: object, path: str, problems: Problems) -> bool:
+    """A layer is a mapping ``{type: Name, **arguments}``; returns whether it is well formed."""
+    if isinstance(layer, str):
+        problems.add(path, f"a layer is a mapping like {{type: {layer}, ...}}, received the "
+                     f"string {layer!r}")
+        return False
+    return mapping_or_none(layer, path, problems) is not None and \
+        check_component(layer, path, problems, what="layer")
 
 
 def boolean(value: object, path: str, problems: Problems) -> object:

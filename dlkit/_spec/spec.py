@@ -50,7 +50,10 @@ class Spec(Mapping[str, Any]):
         return hash(json.dumps(self._data, sort_keys=True, default=repr))
 
     def __repr__(self) -> str:
-        return f"Spec(name={self.name!r}, layers={len(self._data['model']['layers'])})"
+        model = self._data["model"]
+        if "graph" in model:
+            return f"Spec(name={self.name!r}, nodes={len(model['graph'])})"
+        return f"Spec(name={self.name!r}, layers={len(model['layers'])})"
 
     def __getstate__(self) -> dict[str, Any]:  # a pickled Spec carries its data, not its plan
         return {"data": self._data}

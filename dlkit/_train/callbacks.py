@@ -22,6 +22,7 @@ from dlkit._spec.spec import Spec
 from dlkit._train.rundir import log_root, new_run_path
 
 CHECKPOINT_DIR = "checkpoints"
+MONITORS = ("early_stopping", "checkpoint", "reduce_lr_on_plateau")
 
 
 def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
@@ -52,7 +53,8 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
 def make_callbacks(plan: Plan, run_dir: Path, *, verbose: bool = True,
                    progress: str | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of `plan` writing into `run_dir`, after a `Progress` display if asked."""
-    on = {key: dict(make(value)) for key, value in plan.callbacks.items() if value is not None}
+    on = {key: _with_mode(key, dict(make(value)), plan.compile.monitor_modes)
+          for key, value in plan.callbacks.items() if value is not None}
     run_log = RunLog(run_dir, tensorboard="tensorboard" in on, verbose=verbose)
     made: list[keras.callbacks.Callback] = [Progress(progress)] if progress else []
     if "terminate_on_nan" in on:
@@ -80,6 +82,16 @@ def make_callbacks(plan: Plan, run_dir: Path, *, verbose: bool = True,
     if "backup" in on:  # last: a backup never holds an epoch history.json lacks
         made.append(Backup(str(run_dir / BACKUP_DIR), **on["backup"]))
     return made
+
+
+def _with_mode(key: str, settings: dict, modes: Mapping[str, str]) -> dict:
+    """``mode: auto`` made explicit where Keras cannot choose it (a metric of one of several
+    outputs, ``val_label_accuracy``)."""
+    if key in MONITORS and settings.get("mode", "auto") == "auto":
+        mode = modes.get(settings.get("monitor", "val_loss").removeprefix("val_"))
+        if mode is not None:
+            settings["mode"] = mode
+    return settings
 
 
 def _checkpoint(run_dir: Path, settings: dict) -> keras.callbacks.ModelCheckpoint:

@@ -8,14 +8,14 @@ import tensorflow as tf
 
 from dlkit._callbacks.seeds import EpochSeeds
 from dlkit._core.errors import DataError, Problem, SpecError
-from dlkit._data.arrays import Arrays, from_user, split
+from dlkit._data.arrays import Arrays, by_name, count, from_user, split
 from dlkit._data.deterministic import epoch_keyed_batches
 from dlkit._data.labels import fit_labels
 from dlkit._data.sources import load
 from dlkit._data.stream import Stream
 from dlkit._plan.callbacks import check_monitors
 from dlkit._plan.parts import make
-from dlkit._plan.plan import Plan
+from dlkit._plan.plan import OutputPlan, Plan
 
 
 def load_data(plan: Plan, data: Any) -> Arrays | Stream | tf.data.Dataset:
@@ -32,13 +32,15 @@ def load_data(plan: Plan, data: Any) -> Arrays | Stream | tf.data.Dataset:
     """
     if isinstance(data, tf.data.Dataset):  # batched and shuffled by its maker
         return data
-    input_shape = list(plan.model.input_shape)
+    input_shape = _input_shapes(plan)
     if data is None:
         if plan.data is None:
             raise SpecError(Problem("data", "no data: add a data section (e.g. source: digits) "
                                     "or pass data= to dlkit.train"))
+        _check_source(plan)
         return load(make(plan.data), input_shape=input_shape, seed=plan.seed)
     return from_user(data, input_shape)
+
 
 
 def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
@@ -61,8 +63,9 @@ def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
                    has_validation=arrays.x_val is not None)
     batch = plan.fit.batch_size
     return {"x": arrays.x, "y": arrays.y, "shuffle": plan.fit.shuffle,
-            "batch_size": len(arrays.x) if batch == "full" else batch,
+            "batch_size": count(arrays.x) if batch == "full" else batch,
             "validation_data": None if arrays.x_val is None else (arrays.x_val, arrays.y_val)}
+
 
 
 def split_arrays(plan: Plan, data: Any = None) -> Arrays:
@@ -82,6 +85,7 @@ def split_arrays(plan: Plan, data: Any = None) -> Arrays:
     return _held_out(arrays, plan)
 
 
+
 def _held_out(arrays: Arrays, plan: Plan) -> Arrays:
     """Labels fitted to the loss, and the seeded validation split when the data has none."""
     arrays = _with_labels_fitted(arrays, plan)
@@ -91,15 +95,63 @@ def _held_out(arrays: Arrays, plan: Plan) -> Arrays:
     return arrays
 
 
+
+def _input_shapes(plan: Plan) -> list | dict[str, list]:
+    """The input shape, or for a graph of several inputs input name -> shape."""
+    if plan.model.input_shape is not None:
+        return list(plan.model.input_shape)
+    return {name: list(shape) for name, shape in plan.model.graph.inputs.items()}
+
+
+
+def _check_source(plan: Plan) -> None:
+    """Only npz files hold arrays for several inputs or outputs."""
+    several = [what for what, count_ in (("inputs", len(_input_names(plan))),
+                                         ("outputs", len(plan.compile.outputs))) if count_ > 1]
+    if several and plan.data["source"] != "npz":
+        raise DataError(Problem("data.source", f"source {plan.data['source']} gives one x and "
+                                f"one y, but the model has several {' and '.join(several)}; use "
+                                "source: npz with arrays x_<input> and y_<output>, or pass "
+                                "dicts of arrays keyed by those names to dlkit.train"))
+
+
+
+def _input_names(plan: Plan) -> list[str]:
+    graph = plan.model.graph
+    return list(graph.inputs) if graph is not None else ["x"]
+
+
+
 def _with_labels_fitted(arrays: Arrays, plan: Plan) -> Arrays:
-    if len(arrays.x) != len(arrays.y):
-        raise DataError(Problem("data", f"x has {len(arrays.x)} samples but y has "
-                                f"{len(arrays.y)}"))
-    loss, shape = plan.compile.loss_name, plan.model.output_shape
-    y = fit_labels(arrays.y, loss_name=loss, output_shape=shape)
-    y_val = None if arrays.y_val is None else fit_labels(
-        arrays.y_val, loss_name=loss, output_shape=shape, which="y_val")
+    """Labels in the form each output's loss expects (one array, or a dict by output name)."""
+    outputs = plan.compile.outputs
+    names = [out.name or "y" for out in outputs]
+    samples = count(arrays.x)
+
+    def fitted(y: Any, which: str) -> Any:
+        y = by_name(y, names, which, what="output")
+        train = samples if which == "y" else None
+        if len(outputs) == 1:
+            return _fit(y, outputs[0], which, train)
+        suffix = which.removeprefix("y")
+        return {out.name: _fit(y[out.name], out, f"y_{out.name}{suffix}", train)
+                for out in outputs}
+
+    y = fitted(arrays.y, "y")
+    y_val = None if arrays.y_val is None else fitted(arrays.y_val, "y_val")
+    if arrays.x_val is not None and y_val is not None and count(arrays.x_val) != count(y_val):
+        raise DataError(Problem("data", f"x_val has {count(arrays.x_val)} samples but y_val "
+                                f"has {count(y_val)}"))
     return Arrays(arrays.x, y, arrays.x_val, y_val, arrays.classes)
+
+
+
+def _fit(y: Any, output: OutputPlan, which: str, samples: int | None) -> Any:
+    if samples is not None and len(y) != samples:
+        raise DataError(Problem("data", f"x has {samples} samples but {which} has {len(y)}"))
+    return fit_labels(y, loss_name=output.loss_name, output_shape=output.shape, which=which,
+                      path=output.path)
+
 
 
 def deterministic(fit_args: dict, plan: Plan, first_epoch: int) -> tuple[dict, list]:

@@ -94,23 +94,22 @@ def class_indices(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def write_pictures(log_dir: Path, *, metrics: dict[str, list[float]], name: str,
                    best: dict | None = None, model: keras.Model | None = None,
-                   validation: tuple | tf.data.Dataset | None = None, classifier: bool = False,
-                   tensorboard: bool = True, classes: tuple[str, ...] | None = None
-                   ) -> list[Path]:
+                   validation: tuple | tf.data.Dataset | None = None,
+                   classifier: bool | tuple[str, ...] = False, tensorboard: bool = True,
+                   classes: tuple[str, ...] | None = None) -> list[Path]:
     """Writes learning_curve.png (and confusion_matrix.png for classifiers); returns the files.
 
     Args:
         best: the best epoch (`best_epoch`), marked on the learning curve.
         validation: ``(x, y)`` arrays, or a dataset of ``(x, y)`` batches.
+        classifier: whether the model's one output predicts classes; for a model of named
+            outputs, the names of those that do (several: ``confusion_matrix_<output>.png``).
         classes: the class names, shown on the confusion matrix's axes.
     """
     pictures = {"learning_curve": learning_curve_png(metrics, f"{name}: learning curve",
                                                      best=best)}
     if classifier and model is not None and validation is not None:
-        truth, predicted, count = class_indices(*_labels_and_scores(model, validation))
-        counts = confusion_matrix(truth, predicted, count)
-        pictures["confusion_matrix"] = confusion_matrix_png(
-            counts, f"{name}: validation confusion matrix", classes)
+        pictures.update(_confusion_matrices(model, validation, classifier, name, classes))
     written = []
     for key, png in pictures.items():
         path = log_dir / f"{key}.png"
@@ -125,18 +124,39 @@ def write_pictures(log_dir: Path, *, metrics: dict[str, list[float]], name: str,
     return written
 
 
+def _confusion_matrices(model: keras.Model, validation: tuple | tf.data.Dataset,
+                        classifier: bool | tuple[str, ...], name: str,
+                        classes: tuple[str, ...] | None) -> dict[str, bytes]:
+    """One matrix for a classifier, or one per classifier output of several."""
+    truth, scores = _labels_and_scores(model, validation)
+    named = classifier if isinstance(classifier, tuple) else ()
+    pictures = {}
+    for output in named or (None,):
+        y, predicted = (truth, scores) if output is None else \
+            (truth[output] if isinstance(truth, dict) else truth, scores[output])
+        counts = confusion_matrix(*class_indices(y, predicted))
+        several = len(named) > 1
+        pictures["confusion_matrix" + (f"_{output}" if several else "")] = confusion_matrix_png(
+            counts, f"{name}: validation confusion matrix" + (f" of {output}" if several else ""),
+            None if named else classes)
+    return pictures
+
+
 def _labels_and_scores(model: keras.Model, validation: tuple | tf.data.Dataset
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """The validation labels and the model's outputs on them, batch by batch."""
+                       ) -> tuple[Any, Any]:
+    """The validation labels and the model's outputs on them (arrays, or dicts of arrays by
+    output name), batch by batch."""
     if not isinstance(validation, tf.data.Dataset):
         # Plain batches: Keras slices arrays with a parallel map, which TensorFlow turns
         # sequential under op determinism with a C++ error line on the terminal.
         validation = tf.data.Dataset.from_tensor_slices(validation).batch(1024)
     labels, scores = [], []
     for x, y in validation:
-        labels.append(np.asarray(y))
-        scores.append(np.asarray(model(x, training=False), dtype="float32"))
-    return np.concatenate(labels), np.concatenate(scores)
+        labels.append(tf.nest.map_structure(np.asarray, y))
+        scores.append(tf.nest.map_structure(lambda s: np.asarray(s, dtype="float32"),
+                                            model(x, training=False)))
+    return (tf.nest.map_structure(lambda *parts: np.concatenate(parts), *labels),
+            tf.nest.map_structure(lambda *parts: np.concatenate(parts), *scores))
 
 
 def _figure(width: float, height: float):

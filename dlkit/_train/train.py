@@ -77,8 +77,9 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
 
     Args:
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
-        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays or a `tf.data.Dataset` of batches;
-            by default the spec's ``data`` section is loaded.
+        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays (for a graph model of several
+            inputs or outputs, dicts of arrays keyed by their names) or a `tf.data.Dataset`
+            of batches; by default the spec's ``data`` section is loaded.
         logdir: the log root; default ``$DLKIT_LOGDIR`` or ``logs``.
         resume: continue the newest unfinished run of this spec's name under the log root.
         callbacks: more Keras callbacks, called after dlkit's own.
@@ -242,6 +243,14 @@ def _seed(plan: Plan) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def _classifiers(plan: Plan) -> bool | tuple[str, ...]:
+    """Whether the model's one output predicts classes; for named outputs, which do."""
+    outputs = plan.compile.outputs
+    if outputs[0].name is None:
+        return plan.compile.classifier
+    return tuple(out.name for out in outputs if out.classifier)
+
+
 def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
             validation: Any, classes: list[str], *,
             digest: str | None = None) -> None:
@@ -250,7 +259,7 @@ def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
     write_pictures(run_dir, metrics=metrics, name=plan.name,
                    best=best_epoch(metrics, record.get("best")), model=model,
-                   validation=validation, classifier=plan.compile.classifier,
+                   validation=validation, classifier=_classifiers(plan),
                    classes=tuple(classes) or None,
                    tensorboard=plan.callback("tensorboard") is not None)
     details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}

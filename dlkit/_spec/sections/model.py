@@ -1,48 +1,54 @@
-"""The ``model`` section: the input shape and the layers."""
+"""The ``model`` section: a stack (``input_shape`` + ``layers``) or a graph (``inputs`` +
+``graph`` + ``outputs``, see `dlkit._spec.sections.graph`), and a default penalty."""
 
 from __future__ import annotations
 
 from dlkit._core.errors import Problems
-from dlkit._spec.rules import (
-    check_component,
-    check_keys,
-    is_int,
-    key_path,
-    mapping_or_none,
-)
+from dlkit._spec.rules import check_keys, check_layer, check_shape, key_path, mapping_or_none
+from dlkit._spec.sections.graph import GRAPH_KEYS, check_graph_model
 
-MODEL_KEYS = ("input_shape", "layers", "regularization")
+STACK_KEYS = ("input_shape", "layers")
+MODEL_KEYS = (*STACK_KEYS, *GRAPH_KEYS, "regularization")
+
+
+def is_graph_model(model: object) -> bool:
+    """Whether a model section describes a graph (named inputs, nodes and outputs)."""
+    return isinstance(model, dict) and any(key in model for key in GRAPH_KEYS)
 
 
 def check_model(value: object, problems: Problems) -> object:
     if value is None:
-        problems.add("model", "missing: a spec needs a model section with input_shape and layers")
+        problems.add("model", "missing: a spec needs a model section with input_shape and "
+                     "layers (or inputs, graph and outputs)")
         return None
     model = mapping_or_none(value, "model", problems)
     if model is None:
         return value
     check_keys(model, MODEL_KEYS, "model", problems)
-    shape = model.get("input_shape")
-    if not (isinstance(shape, list) and shape
-            and all(d is None or (is_int(d) and 0 < d <= 10**7) for d in shape)):
-        problems.add("model.input_shape", "expected a non-empty list of positive integers (null "
-                     f"for a dimension of any size), like [8, 8, 1]; received {shape!r}")
+    regularization = _regularization(model.get("regularization"), problems)
+    if is_graph_model(model):
+        for key in STACK_KEYS:
+            if key in model:
+                problems.add(f"model.{key}", "a model is a stack (input_shape and layers) or a "
+                             "graph (inputs, graph and outputs), not both; a graph names its "
+                             "input shapes in model.inputs")
+        return {**check_graph_model(model, problems), "regularization": regularization}
+    check_shape(model.get("input_shape"), "model.input_shape", problems)
     layers = model.get("layers")
     if not isinstance(layers, list) or not layers:
         problems.add("model.layers", f"expected a non-empty list of layers, received {layers!r}")
     else:
         for index, layer in enumerate(layers):
-            path = key_path("model.layers", index)
-            if isinstance(layer, str):
-                problems.add(path, f"a layer is a mapping like {{type: {layer}, ...}}, received "
-                             f"the string {layer!r}")
-            elif mapping_or_none(layer, path, problems) is not None:
-                check_component(layer, path, problems, what="layer")
-    regularization = model.get("regularization")
-    if regularization is not None and mapping_or_none(
-            regularization, "model.regularization", problems) is not None:
-        if "type" not in regularization:
-            check_keys(regularization, ("l1", "l2"), "model.regularization", problems)
-            if not regularization:
+            check_layer(layer, key_path("model.layers", index), problems)
+    return {"input_shape": model.get("input_shape"), "layers": layers,
+            "regularization": regularization}
+
+
+def _regularization(value: object, problems: Problems) -> object:
+    if value is not None and mapping_or_none(value, "model.regularization",
+                                             problems) is not None:
+        if "type" not in value:
+            check_keys(value, ("l1", "l2"), "model.regularization", problems)
+            if not value:
                 problems.add("model.regularization", "give a strength, like {l2: 1.0e-4}")
-    return {"input_shape": shape, "layers": layers, "regularization": regularization}
+    return value
