@@ -1,4 +1,5 @@
-"""Stage 1: the one home of every private TensorFlow, Keras and TensorBoard API dlkit uses.
+"""Stage 1: the one home of every private TensorFlow, Keras, TensorBoard and KerasTuner API
+dlkit uses.
 
 Each entry is its own module, names the upstream issue or says "no public API", the versions it
 was checked on, and has a test that fails when it breaks (``tests/test_compat.py``,
@@ -11,6 +12,8 @@ was checked on, and has a test that fails when it breaks (``tests/test_compat.py
   API.
 - `tensorboard` (write): ``SessionLog.START`` events for resumed runs. No public API.
 - `multi_worker` (patch): keras-team/keras#20585, `model.fit` with several workers.
+- `keras_tuner` (serve, switch): KerasTuner's oracle served over gRPC with its calls reported
+  (keras-team/keras-tuner#254, #990), and its tracebacks of failed trials off. No public API.
 
 Importing this package imports nothing; each module imports what it reaches into.
 """

@@ -26,6 +26,7 @@ from dlkit._plan.shapes import Shapes, check_shapes, scratch_graph
 from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
+from dlkit._spec.spaces import find_spaces
 from dlkit._spec.spec import DEFAULT_NAME, Spec, plan_of, raw_spec
 from dlkit._spec.structure import TOP_KEYS, check_schema
 
@@ -65,11 +66,21 @@ def plan_for(source: str | os.PathLike[str] | Mapping[str, Any] | Spec) -> Plan:
 def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple[dict, Plan]:
     """Every validation pass over plain data; returns it with defaults filled in, and its plan.
 
+    A search space anywhere is a problem here (a plan is one concrete network): the rest is
+    checked with each space at its smallest value, and each space's problem points to
+    `dlkit search`.
+
     Raises:
         SpecError: listing every problem found, in spec order.
     """
     problems = Problems()
-    spec = check_schema(raw, default_name, problems)
+    found = find_spaces(raw, problems)
+    for space in found.spaces:
+        problems.add(space.path, f"a search space ({space.describe()}): training and building "
+                     "take one concrete value; try its values with `dlkit search SPEC` "
+                     "(dlkit.search), or write one value here")
+    checked_spaces = len(problems.items)
+    spec = check_schema(found.stand_in, default_name, problems)
     run_checks(spec, problems)
     precision = _precision(spec, problems)
     # Validating must not shift the random draws of a later build, nor allocate weights.
@@ -82,7 +93,7 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
             shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
                                   parts.layers, problems)
     if problems.items or shapes is None:
-        raise SpecError(in_spec_order(problems.items))
+        raise SpecError(in_spec_order(_outside(problems.items, checked_spaces, found.malformed)))
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
     return spec, _plan(spec, parts, made, shapes, callbacks, precision)
@@ -144,6 +155,14 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
             auto_steps=auto_steps_per_execution(shapes.multiply_adds, train["batch_size"]),
             peer_timeout=runtime["peer_timeout"]),
         callbacks=callbacks, settings=freeze(spec))
+
+
+def _outside(items: list[Problem], first: int, places: tuple[str, ...]) -> list[Problem]:
+    """Drops problems from `first` on that lie at or inside one of `places` (malformed spaces,
+    whose stand-in values are guesses)."""
+    def inside(path: str) -> bool:
+        return any(path == p or path.startswith((p + ".", p + "[")) for p in places)
+    return items[:first] + [p for p in items[first:] if not inside(p.path)]
 
 
 def in_spec_order(items: list[Problem]) -> list[Problem]:

@@ -21,7 +21,7 @@ from dlkit._callbacks.progress import Progress, choose_mode
 from dlkit._callbacks.runlog import read_history
 from dlkit._callbacks.tensorboard import mark_restart
 from dlkit._compat.multi_worker import multi_worker_fixes
-from dlkit._core.errors import TrainingError
+from dlkit._core.errors import RunDirError, TrainingError
 from dlkit._core.files import write_atomic, write_text_atomic
 from dlkit._model.build import build_plan
 from dlkit._plan.load import load_spec
@@ -95,10 +95,52 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
             keeps what was written.
     """
     spec = load_spec(spec)
+    root = rundir.log_root(logdir)
+    resume_dir = unfinished_run(root, spec.name, spec.to_dict()) if resume else None
+    return _train(spec, data, root=root, resume_dir=resume_dir, callbacks=callbacks,
+                  verbose=verbose)
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where `train_into` starts a run, instead of a new directory under the log root.
+
+    Attributes:
+        run_dir: the run directory, created by `train_into` (its parent may exist).
+        weights: a ``.weights.h5`` file to start from instead of fresh weights.
+        epoch: the first epoch, 0-based (the spec's ``train.epochs`` is the last).
+        hparams: TensorBoard hparams to log beside the spec's own (spec path -> value).
+        session: the TensorBoard hparams session (group) name; default ``<name>/<dir name>``.
+        pictures: draw the learning curve and confusion matrix (about a second per run).
+    """
+
+    run_dir: Path
+    weights: Path | None = None
+    epoch: int = 0
+    hparams: Mapping[str, Any] | None = None
+    session: str | None = None
+    pictures: bool = True
+
+
+def train_into(spec: Spec, start: Start, data: Any = None, *,
+               callbacks: list[keras.callbacks.Callback] | None = None,
+               verbose: int | str = 0) -> Run:
+    """Trains a validated spec into ``start.run_dir``, on this machine: what `dlkit.search`
+    runs for each trial. Everything else is `train`'s: data, callbacks, files, errors.
+
+    Raises:
+        SpecError, DataError: as `train`, before anything is written.
+        TrainingError: training diverged; the run directory is marked failed.
+    """
+    return _train(spec, data, start=start, callbacks=callbacks, verbose=verbose)
+
+
+def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path | None = None,
+           start: Start | None = None, callbacks: list[keras.callbacks.Callback] | None,
+           verbose: int | str) -> Run:
+    """`train` and `train_into`: a run in a new, resumed or given run directory."""
     plan, settings = plan_of(spec), spec.to_dict()
     _seed(plan)
-    root = rundir.log_root(logdir)
-    resume_dir = unfinished_run(root, plan.name, settings) if resume else None
     strategy = make_strategy(plan.runtime.strategy, peer_timeout=plan.runtime.peer_timeout)
     cluster = cluster_of(strategy)  # None on one machine
     chief = cluster is None or cluster.is_chief
@@ -106,33 +148,61 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
         model = build_plan(plan)
     fit_args = fit_arguments(plan, data)
     validation = fit_args.get("validation_data")  # arrays, for the confusion matrix
-    first_epoch = _resume_point(resume_dir, model, chief=chief)
+    first_epoch = _start_point(start, model) if start else \
+        _resume_point(resume_dir, model, chief=chief)
     extra: list[keras.callbacks.Callback] = []
     if plan.deterministic:
         fit_args, extra = deterministic(fit_args, plan, first_epoch)
-    run_dir = _run_dir(root, plan, resume_dir, cluster)
+    run_dir = _new_dir(start.run_dir) if start else _run_dir(root, plan, resume_dir, cluster)
     try:
         _start(run_dir, settings if resume_dir is None or not chief else None,
                precision=plan.runtime.precision, strategy=strategy_name(strategy),
                replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
                **({"workers": cluster.size} if cluster else {}))
         cbs = [*extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
-                                       progress=choose_mode(verbose) if chief else None),
+                                       progress=choose_mode(verbose) if chief else None,
+                                       **(_session(start) if start else {})),
                *(callbacks or [])]
         if resume_dir is not None and not chief:
             _restore_from(cbs, resume_dir / BACKUP_DIR)
         with multi_worker_fixes(model, strategy):
-            _fit(model, fit_args, plan.fit.epochs, cbs, run_dir, cluster)
+            _fit(model, {**fit_args, **({"initial_epoch": first_epoch} if start else {})},
+                 plan.fit.epochs, cbs, run_dir, cluster)
             record = read_history(run_dir)
             digest = None if cluster is None else weights_digest(model)
-            _finish(model, record, run_dir, plan, validation,
-                    digest=digest)  # its pictures predict on every worker
+            _finish(model, record, run_dir, plan, validation, digest=digest,
+                    pictures=start is None or start.pictures)  # they predict on every worker
     finally:
         if not chief:
             shutil.rmtree(run_dir, ignore_errors=True)
     return Run(model=model, history=record["metrics"], log_dir=run_dir,
                worker=None if cluster is None else str(cluster), chief=chief,
                weights_digest=digest, best=best_epoch(record["metrics"], record.get("best")))
+
+
+def _start_point(start: Start, model: keras.Model) -> int:
+    """The first epoch of a run that `train_into` starts, its weights loaded first."""
+    if start.weights is not None:
+        model.load_weights(start.weights)
+    return start.epoch
+
+
+def _session(start: Start) -> dict[str, Any]:
+    return {"hparams": start.hparams, "session": start.session}
+
+
+def _new_dir(run_dir: Path) -> Path:
+    """Creates the run directory `train_into` was given.
+
+    Raises:
+        RunDirError: it exists already, or cannot be created.
+    """
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise RunDirError(f"cannot create the run directory {run_dir} "
+                          f"({exc.strerror or exc})") from None
+    return run_dir
 
 
 def _resume_point(resume_dir: Path | None, model: keras.Model, *, chief: bool) -> int:
@@ -173,7 +243,7 @@ def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Pa
         if cluster is not None and isinstance(exc, PEER_ERRORS):
             raise TrainingError(
                 f"{cluster} lost the other workers mid-training ({type(exc).__name__}: "
-                f"{_tf_reason(exc)}); the run is marked failed. Restart every worker with "
+                f"{tf_reason(exc)}); the run is marked failed. Restart every worker with "
                 "--resume to continue from the last backup") from None
         raise
     finally:
@@ -182,7 +252,7 @@ def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Pa
                 callback.close()
 
 
-def _tf_reason(exc: BaseException) -> str:
+def tf_reason(exc: BaseException) -> str:
     """TensorFlow's own explanation, without its stack of where the op was defined."""
     noise = ("File \"", "Detected at node", "Graph execution error", "[[")
     lines = [line.strip() for line in str(exc).splitlines()
@@ -213,14 +283,16 @@ def _seed(plan: Plan) -> None:
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
-            validation: tuple | None, *, digest: str | None = None) -> None:
+            validation: tuple | None, *, digest: str | None = None,
+            pictures: bool = True) -> None:
     """Saves the model and the pictures, and marks the run finished."""
     metrics = record["metrics"]
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
-    write_pictures(run_dir, metrics=metrics, name=plan.name,
-                   best=best_epoch(metrics, record.get("best")), model=model,
-                   validation=validation, classifier=plan.compile.classifier,
-                   tensorboard=plan.callback("tensorboard") is not None)
+    if pictures:
+        write_pictures(run_dir, metrics=metrics, name=plan.name,
+                       best=best_epoch(metrics, record.get("best")), model=model,
+                       validation=validation, classifier=plan.compile.classifier,
+                       tensorboard=plan.callback("tensorboard") is not None)
     details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
     if stop is not None:
