@@ -7,7 +7,8 @@ The package is layered by pipeline stage; each stage imports only the stages bef
 TensorFlow/Keras/TensorBoard API), `_spec` (spec text to sound structure), `_runtime`
 (strategies, precision), `_data` (sources, labels), `_callbacks` (dlkit's Keras callbacks),
 `_plan` (names resolved into a `Plan`), `_model` (plan to compiled model), `_train` (fit and
-the run directory), `_cli` (the command).
+the run directory), `_search` (search spaces tried on KerasTuner's oracles), `_cli` (the
+command).
 
 Example:
     >>> import dlkit
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from dlkit._model.build import build
     from dlkit._model.saving import load_model
     from dlkit._plan.load import load_spec
+    from dlkit._search.search import SearchResult, search
+    from dlkit._search.spec import SearchSpec, load_search
     from dlkit._train.callbacks import callbacks
     from dlkit._train.train import Run, train
 
@@ -41,13 +44,17 @@ __all__ = [
     "Problem",
     "Run",
     "RunDirError",
+    "SearchResult",
+    "SearchSpec",
     "Spec",
     "SpecError",
     "TrainingError",
     "build",
     "callbacks",
     "load_model",
+    "load_search",
     "load_spec",
+    "search",
     "train",
 ]
 
@@ -55,7 +62,11 @@ _LAZY = {
     "build": ("dlkit._model.build", "build"),
     "callbacks": ("dlkit._train.callbacks", "callbacks"),
     "load_model": ("dlkit._model.saving", "load_model"),
+    "load_search": ("dlkit._search.spec", "load_search"),
     "load_spec": ("dlkit._plan.load", "load_spec"),
+    "search": ("dlkit._search.search", "search"),
+    "SearchResult": ("dlkit._search.search", "SearchResult"),
+    "SearchSpec": ("dlkit._search.spec", "SearchSpec"),
     "train": ("dlkit._train.train", "train"),
     "Run": ("dlkit._train.train", "Run"),
 }

@@ -4,8 +4,9 @@ import dlkit
 from conftest import python
 
 INTENDED = ["ClusterError", "DataError", "DlkitError", "InitializationWarning", "ModelFileError",
-            "Problem", "Run", "RunDirError", "Spec", "SpecError", "TrainingError", "build",
-            "callbacks", "load_model", "load_spec", "train"]
+            "Problem", "Run", "RunDirError", "SearchResult", "SearchSpec", "Spec", "SpecError",
+            "TrainingError", "build", "callbacks", "load_model", "load_search", "load_spec",
+            "search", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():

@@ -28,6 +28,7 @@ from dlkit._train import rundir
 
 POLL = 0.2  # seconds between the chief's looks at its oracle and workers
 WORKER_LOGS = "workers"
+WORKER_GRACE = 30.0  # seconds a told-to-stop worker has to finish on its own
 
 
 class Watch:
@@ -116,7 +117,11 @@ class LocalWorkers:
     def all_exited(self) -> bool:
         return all(process.poll() is not None for process in self.processes.values())
 
-    def stop(self) -> None:
+    def stop(self, *, grace: float = 0.0) -> None:
+        """Lets the workers end on their own for `grace` seconds, then terminates them."""
+        deadline = time.monotonic() + grace
+        while not self.all_exited() and time.monotonic() < deadline:
+            time.sleep(POLL)
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
@@ -141,22 +146,22 @@ def serve(oracle: Any, reporter: Reporter, *, address: str, watch: Watch,
     except (OSError, RuntimeError) as exc:
         raise ClusterError(f"the chief cannot listen at {address} ({exc}); choose a free "
                            "KERASTUNER_ORACLE_PORT") from None
+    over = False
     try:
         if workers is not None:
             workers.start(port)
-        while True:
+        while not over:
             for trial_id in list(oracle.end_order):
                 reporter.ended(oracle.trials[trial_id], oracle)
             _drop_lost(oracle, watch, workers, reporter.search_dir)
-            if servicer.stop_triggered and not oracle.ongoing_trials and not oracle.tuner_ids:
-                return
-            if workers is not None and workers.all_exited():
+            over = servicer.stop_triggered and not oracle.ongoing_trials and not oracle.tuner_ids
+            if not over and workers is not None and workers.all_exited():
                 raise TrainingError("every worker stopped before the search ended; see their "
                                     f"output in {workers.log_dir}")
-            time.sleep(POLL)
+            time.sleep(0 if over else POLL)
     finally:
         if workers is not None:
-            workers.stop()
+            workers.stop(grace=WORKER_GRACE if over else 0.0)
         server.stop(grace=1)
 
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,3 +40,16 @@ def make_oracle(search: SearchSpec, fixed: Mapping[str, str]) -> Any:
         oracle = kind(max_trials=settings["max_trials"], **common)
     oracle.verbose = 0  # dlkit prints its own line per trial
     return oracle
+
+
+def trial_count(search: SearchSpec, oracle: Any) -> int | None:
+    """How many trials the search runs: ``max_trials``, at most the grid's size; None for
+    hyperband, whose count depends on its rounds."""
+    settings = search.settings
+    if settings["algorithm"] == "hyperband":
+        return None
+    if settings["algorithm"] != "grid":
+        return settings["max_trials"]
+    size = math.prod(len(list(hp.values)) for hp in oracle.hyperparameters.space
+                     if hp.name in {space.path for space in search.spaces})
+    return min(size, settings["max_trials"] or size)

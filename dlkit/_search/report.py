@@ -101,13 +101,14 @@ class Reporter:
         search, search_dir: the search.
         verbose: print lines (a worker's or a quiet search's are not).
         writes: keep ``search.json`` (the process that owns the oracle).
+        total: how many trials the search runs, when known.
         clock: seconds, for the elapsed time shown.
     """
 
     def __init__(self, search: SearchSpec, search_dir: Path, *, verbose: bool, writes: bool,
-                 clock: Callable[[], float] = time.monotonic,
+                 total: int | None = None, clock: Callable[[], float] = time.monotonic,
                  show: Callable[[str], None] = print) -> None:
-        self.search, self.search_dir = search, Path(search_dir)
+        self.search, self.search_dir, self.total = search, Path(search_dir), total
         self.verbose, self.writes, self.clock, self.show = verbose, writes, clock, show
         self.started = clock()
         self.labels = labels(search.spaces)
@@ -122,16 +123,23 @@ class Reporter:
         self.reported.add(record.id)
         self.ended_records.append(record)
         if self.verbose:
-            best = [t for t in oracle.get_best_trials(1) if str(t.status) == "COMPLETED"]
-            self.show(self.line(record, best[0] if best else None))
+            self.show(self.line(record, self.best_so_far(oracle)))
         if self.writes:
             self.write(oracle, "running")
 
-    def line(self, record: TrialRecord, best: Any) -> str:
+    def best_so_far(self, oracle: Any) -> TrialRecord | None:
+        """The best trial reported so far; a worker, which reports only its own, asks the
+        oracle."""
+        if not self.writes:
+            found = [t for t in oracle.get_best_trials(1) if str(t.status) == "COMPLETED"]
+            return record_of(found[0], self.search, self.search_dir) if found else None
+        best = ranked(self.ended_records, self.search.settings["objective"]["direction"])
+        return best[0] if best else None
+
+    def line(self, record: TrialRecord, best: TrialRecord | None) -> str:
         """``trial 03/20  units=96 activation=tanh  val_accuracy 0.9521  best 0.961 (01)``."""
-        total = self.search.settings.get("max_trials")
-        head = f"trial {record.id}" + (f" [{int(record.id) + 1}/{total}]"
-                                       if total and record.id.isdigit() else "")
+        head = f"trial {record.id}" + (f" [{int(record.id) + 1}/{self.total}]"
+                                       if self.total and record.id.isdigit() else "")
         values = "  ".join(f"{self.labels[p]}={shown(v)}" for p, v in record.values.items())
         if record.epochs is not None:
             values += f"  epochs={record.epochs}" + \
@@ -140,7 +148,7 @@ class Reporter:
         result = f"failed: {record.error}" if record.score is None else \
             f"{name} {record.score:.4f}"
         if best is not None:
-            result += f"  best {best.score:.4f} ({best.trial_id})"
+            result += f"  best {best.score:.4f} ({best.id})"
         return f"{head}  {values}  {result}  [{_elapsed(self.clock() - self.started)}]"
 
     def records(self, oracle: Any) -> list[TrialRecord]:

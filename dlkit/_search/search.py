@@ -30,7 +30,7 @@ from dlkit._plan.callbacks import logged_metrics
 from dlkit._plan.load import load_spec
 from dlkit._search.board import write_experiment
 from dlkit._search.chief import LocalWorkers, Watch, serve
-from dlkit._search.oracles import make_oracle
+from dlkit._search.oracles import make_oracle, trial_count
 from dlkit._search.report import Reporter, TrialRecord, ranked, ranked_table
 from dlkit._search.searchdir import SPEC_FILE, prepare, write_best
 from dlkit._search.space import DLKIT_PREFIX, SEARCH_DIR, SPEC_DIGEST
@@ -106,22 +106,33 @@ def search(spec: str | os.PathLike[str] | Mapping[str, Any] | Spec | SearchSpec,
     role, root = tuner_role(), rundir.log_root(logdir)
     if role == "worker":
         return _work(search_spec, root, data, verbose=verbose != 0)
-    if workers < 1 or (workers > 1 and (role == "chief" or data is not None)):
-        raise ValueError("workers is a number >= 1; with more than one, trials train on the "
-                         "spec's own data, and a chief of a cluster takes no workers of its own")
+    _check_workers(workers, role, data)
     check_ready(search_spec, data)
     search_dir, resumed = prepare(root, search_spec, resume=resume, overwrite=overwrite)
     if not resumed:
         write_experiment(search_dir, search_spec)
-    reporter = Reporter(search_spec, search_dir, verbose=verbose != 0, writes=True)
     fixed = {SEARCH_DIR: search_dir.relative_to(root).as_posix(),
              SPEC_DIGEST: search_spec.digest()}
     tuner = _tuner(make_oracle(search_spec, fixed), TrialRunner(search_spec, search_dir,
                                                                 data=data), search_dir)
+    reporter = Reporter(search_spec, search_dir, verbose=verbose != 0, writes=True,
+                        total=trial_count(search_spec, tuner.oracle))
     tuner.on_end = lambda trial: reporter.ended(tuner.oracle.get_trial(trial.trial_id),
                                                 tuner.oracle)
     _run(tuner, reporter, role, workers, root, search_spec)
     return _finish(tuner.oracle, reporter, search_spec)
+
+
+def _check_workers(workers: int, role: str | None, data: Any) -> None:
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers is a number of processes >= 1, received {workers!r}")
+    if workers > 1 and role == "chief":
+        raise ClusterError("this process is the chief of a cluster (KERASTUNER_TUNER_ID="
+                           f"{os.environ['KERASTUNER_TUNER_ID']}): its workers start on their "
+                           "own, so --workers does not apply")
+    if workers > 1 and data is not None:
+        raise ValueError("with workers > 1 every worker process loads the spec's own data: "
+                         "data= arrays cannot be passed to them")
 
 
 def tuner_role() -> str | None:

@@ -93,7 +93,8 @@ def load_search(source: str | os.PathLike[str] | Mapping[str, Any] | Spec | Sear
     problems = Problems()
     spaces = find_spaces(raw, problems).spaces
     smallest, largest = _at_extremes(raw, spaces, problems)
-    settings = _settings(smallest, spaces, problems) if smallest is not None else {}
+    searched = bool(spaces) or "search" in raw
+    settings = _settings(smallest, spaces, problems) if smallest and searched else {}
     if problems.items or smallest is None or largest is None:
         raise SpecError(in_spec_order(problems.items))
     return SearchSpec(name=smallest.name, spaces=spaces, settings=MappingProxyType(settings),
@@ -105,8 +106,9 @@ def _at_extremes(raw: dict, spaces: tuple[Space, ...],
     """Validates the spec at the smallest values, the largest, and each choice's other values;
     returns the first two (None where invalid), recording every problem."""
     smallest = {s.path: s.smallest() for s in spaces}
-    configurations = [("", smallest), ("at the largest values", {s.path: s.largest()
-                                                                  for s in spaces})]
+    configurations = [("", smallest)]
+    if spaces:
+        configurations.append(("at the largest values", {s.path: s.largest() for s in spaces}))
     for space in spaces:
         for index, value in enumerate(space.values[1:-1], start=1):
             configurations.append((f"{space.path}[{index}]", {**smallest, space.path: value}))
@@ -121,7 +123,7 @@ def _at_extremes(raw: dict, spaces: tuple[Space, ...],
                 if problem not in seen:
                     seen.add(problem)
                     problems.items.append(_in_context(problem, label, spaces, values))
-    return specs[0], specs[1]
+    return specs[0], specs[-1]
 
 
 def _in_context(problem: Problem, label: str, spaces: tuple[Space, ...],
