@@ -1,5 +1,5 @@
-"""Each entry of `dlkit._compat` does what it names on the installed TensorFlow, Keras and
-TensorBoard: a test here fails the day an upstream release moves what an entry reaches into.
+"""Each entry of `dlkit._compat` does what it names on the installed TensorFlow, Keras,
+TensorBoard and KerasTuner: a test here fails the day an upstream release moves what an entry reaches into.
 (The keras-team/keras#20585 fixes are tested in ``test_multi_worker.py``.)"""
 
 import keras
@@ -105,3 +105,67 @@ def test_session_start_events_make_tensorboard_drop_repeated_steps(tmp_path):
     events = accumulator.Tensors("epoch_loss")
     assert [e.step for e in events] == [0, 1, 2, 3, 4]
     assert [tf.make_ndarray(e.tensor_proto).item() for e in events] == [1.0, 1.0, 2.0, 2.0, 2.0]
+
+
+def one_value_oracle(max_trials=2):
+    """A KerasTuner random-search oracle over one integer."""
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    hp.Int("units", 8, 64, step=8)
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("score", "max"), max_trials=max_trials,
+        hyperparameters=hp, seed=1)
+    return oracle
+
+
+def test_keras_tuner_oracle_server_answers_a_worker_and_reports_its_calls(tmp_path,
+                                                                          monkeypatch):
+    from keras_tuner.engine.base_tuner import BaseTuner
+    from keras_tuner.src.distribute.oracle_client import OracleClient
+
+    from dlkit._compat.keras_tuner import serve_oracle
+
+    oracle = one_value_oracle()
+    BaseTuner(oracle, directory=str(tmp_path), project_name="chief")  # sets its folder
+    heard = []
+    server, servicer, port = serve_oracle(oracle, "127.0.0.1:0",
+                                          lambda kind, key: heard.append((kind, key)))
+    try:
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+        client = OracleClient(one_value_oracle())  # KerasTuner's own worker side
+        trial = client.create_trial("tuner0")
+        client.get_trial(trial.trial_id)
+        client.update_trial(trial.trial_id, {"score": 0.5})
+        trial.status = "COMPLETED"
+        client.end_trial(trial)
+        assert heard == [("tuner", "tuner0"), ("trial", trial.trial_id),
+                         ("trial", trial.trial_id), ("trial", trial.trial_id)]
+        assert oracle.get_trial(trial.trial_id).score == 0.5
+        assert not servicer.stop_triggered
+    finally:
+        server.stop(0)
+
+
+def test_keras_tuner_failed_trial_tracebacks_can_be_turned_off(tmp_path, capsys):
+    from keras_tuner.engine.base_tuner import BaseTuner
+    from keras_tuner.errors import FailedTrialError
+
+    from dlkit._compat.keras_tuner import failed_trial_tracebacks_off
+
+    class Failing(BaseTuner):
+        def run_trial(self, trial, *args, **kwargs):
+            raise FailedTrialError("no good")
+
+    def search(folder):
+        oracle = one_value_oracle(max_trials=1)
+        oracle.verbose = 0
+        Failing(oracle, directory=str(tmp_path), project_name=folder).search()
+        return capsys.readouterr().err
+
+    assert "Traceback" in search("loud")  # what KerasTuner does by itself
+    with failed_trial_tracebacks_off():
+        assert "Traceback" not in search("quiet")
+    assert "Traceback" in search("loud-again")

@@ -114,6 +114,9 @@ class LocalWorkers:
                 found.append((tuner_id, code))
         return found
 
+    def exit_codes(self) -> str:
+        return ", ".join(f"{name} {process.poll()}" for name, process in self.processes.items())
+
     def all_exited(self) -> bool:
         return all(process.poll() is not None for process in self.processes.values())
 
@@ -156,8 +159,9 @@ def serve(oracle: Any, reporter: Reporter, *, address: str, watch: Watch,
             _drop_lost(oracle, watch, workers, reporter.search_dir)
             over = servicer.stop_triggered and not oracle.ongoing_trials and not oracle.tuner_ids
             if not over and workers is not None and workers.all_exited():
-                raise TrainingError("every worker stopped before the search ended; see their "
-                                    f"output in {workers.log_dir}")
+                raise TrainingError("every worker stopped before the search ended (exit codes "
+                                    f"{workers.exit_codes()}); see their output in "
+                                    f"{workers.log_dir}")
             time.sleep(0 if over else POLL)
     finally:
         if workers is not None:
