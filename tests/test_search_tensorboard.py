@@ -61,7 +61,7 @@ def test_every_trial_is_a_row_with_its_values_and_score(board):
         "experimentName": "", "startIndex": 0, "sliceSize": 100,
         "allowedStatuses": ALL_STATUSES})["sessionGroups"]
     summary = json.loads((result.log_dir / "search.json").read_text())
-    by_id = {group["name"].rpartition(" ")[2]: group for group in groups}
+    by_id = {group["name"].split()[1]: group for group in groups}  # "trial <id> (<stamp>)"
     assert sorted(by_id) == [t["id"] for t in summary["trials"]]  # one row per trial
     for trial in summary["trials"]:
         group = by_id[trial["id"]]

@@ -233,6 +233,7 @@ def _concrete(search: SearchSpec, record: TrialRecord) -> dict[str, Any]:
 
 def _work(search: SearchSpec, root: Path, data: Any, *, verbose: bool) -> SearchResult:
     """A worker of a distributed search: runs the trials the chief's oracle gives it."""
+    check_ready(search, data)  # this machine's data, before taking a trial
     state = Path(tempfile.mkdtemp(prefix="dlkit-worker-"))  # KerasTuner's worker-side files
     try:
         tuner = _tuner(make_oracle(search, {}), None, state,

@@ -129,12 +129,14 @@ def _at_extremes(raw: dict, spaces: tuple[Space, ...],
 def _in_context(problem: Problem, label: str, spaces: tuple[Space, ...],
                 values: Mapping[str, Any]) -> Problem:
     """Says which values a problem appeared with; a choice's bad value gets its own path."""
+    choices = {s.path: s for s in spaces if s.kind == "choice"}
+    if problem.path in choices:
+        index = list(choices[problem.path].values).index(values[problem.path])
+        return Problem(f"{problem.path}.values[{index}]", problem.message)
     if not label:
         return problem
     if label.endswith("]"):  # one value of one choice
         path = label.rpartition("[")[0]
-        if problem.path == path:
-            return Problem(f"{path}.values{label[len(path):]}", problem.message)
         return Problem(problem.path, f"with {path} = {flow(values[path])}: {problem.message}")
     shown = ", ".join(f"{s.path}={flow(values[s.path])}" for s in spaces)
     return Problem(problem.path, f"{label} ({shown}): {problem.message}")

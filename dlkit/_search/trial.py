@@ -112,7 +112,8 @@ class TrialRunner:
         hparams = session_values(self.search, values)
         start = Start(run_dir, weights=self._parent_weights(plan),
                       epoch=plan.initial_epoch if plan else 0, hparams=hparams,
-                      session=f"{self.search.name}/trial {trial_id}", pictures=False)
+                      session=f"trial {trial_id} ({self.trials_dir.parent.name})",
+                      pictures=False)
         keras.backend.clear_session()  # the last trial's models and graphs go (and gc runs)
         try:
             run = train_into(spec, start, self.data, verbose=0,
