@@ -124,7 +124,7 @@ def run_by_hand(trials: int, epochs: int, root: Path) -> dict:
     cut = int(len(x) * 0.8)
     train, val = order[:cut], order[cut:]
 
-    def build(hp):  # noqa: ANN001, ANN202 - KerasTuner's model-building function
+    def build(hp):  # KerasTuner's model-building function
         model = keras.Sequential([
             keras.Input((64,)),
             keras.layers.Dense(hp.Int("units", 32, 256, step=32),

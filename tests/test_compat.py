@@ -169,3 +169,37 @@ def test_keras_tuner_failed_trial_tracebacks_can_be_turned_off(tmp_path, capsys)
     with failed_trial_tracebacks_off():
         assert "Traceback" not in search("quiet")
     assert "Traceback" in search("loud-again")
+
+
+def test_custom_gradients_registered_while_training_are_released():
+    import gc
+
+    from tensorflow.python.framework import ops
+
+    from dlkit._compat.gradients import PREFIX, custom_gradients_released
+
+    def registered():
+        return {name for name in ops._gradient_registry._registry if name.startswith(PREFIX)}
+
+    def graphs_alive():
+        gc.collect()
+        return sum(type(o).__name__.endswith("FuncGraph") for o in gc.get_objects())
+
+    def fit_one():
+        keras.backend.clear_session()
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(np.ones((8, 4)), np.zeros(8), epochs=1, verbose=0)
+        del model
+        keras.backend.clear_session()
+
+    fit_one()  # Keras' own first-use state
+    names, graphs = registered(), graphs_alive()
+    fit_one()  # TensorFlow by itself: the model is gone, its graphs stay, held by the registry
+    assert registered() > names and graphs_alive() > graphs, \
+        "TensorFlow no longer keeps a trained model's graphs: drop this entry"
+    names, graphs = registered(), graphs_alive()
+    with custom_gradients_released():
+        fit_one()
+    assert registered() == names  # what the block registered is gone, nothing else
+    assert graphs_alive() <= graphs  # and its graphs with it

@@ -12,6 +12,8 @@ was checked on, and has a test that fails when it breaks (``tests/test_compat.py
   API.
 - `tensorboard` (write): ``SessionLog.START`` events for resumed runs. No public API.
 - `multi_worker` (patch): keras-team/keras#20585, `model.fit` with several workers.
+- `gradients` (release): tensorflow/tensorflow#97697, the custom gradients every trained model
+  leaves in TensorFlow's gradient registry, with its graphs.
 - `keras_tuner` (serve, switch): KerasTuner's oracle served over gRPC with its calls reported
   (keras-team/keras-tuner#254, #990), and its tracebacks of failed trials off. No public API.
 

@@ -54,19 +54,19 @@ def serve_oracle(oracle: Any, address: str,
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
     class Servicer(OracleServicer):
-        def CreateTrial(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC's names
+        def CreateTrial(self, request: Any, context: Any) -> Any:
             heard("tuner", request.tuner_id)
             return super().CreateTrial(request, context)
 
-        def UpdateTrial(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def UpdateTrial(self, request: Any, context: Any) -> Any:
             heard("trial", request.trial_id)
             return super().UpdateTrial(request, context)
 
-        def EndTrial(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def EndTrial(self, request: Any, context: Any) -> Any:
             heard("trial", request.trial.trial_id)
             return super().EndTrial(request, context)
 
-        def GetTrial(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def GetTrial(self, request: Any, context: Any) -> Any:
             heard("trial", request.trial_id)
             return super().GetTrial(request, context)
 

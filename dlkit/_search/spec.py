@@ -8,7 +8,6 @@ bad combination shows before any trial runs. The objective must be a metric the 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ from keras_tuner.engine.metrics_tracking import infer_metric_direction
 from dlkit._core.errors import Problem, Problems, SpecError, did_you_mean
 from dlkit._plan.callbacks import logged_metrics
 from dlkit._plan.load import in_spec_order, load_spec
+from dlkit._plan.parts import freeze, make
 from dlkit._spec.sections.search import check_search
 from dlkit._spec.spaces import Space, find_spaces, flow, with_values
 from dlkit._spec.spec import Spec, plan_of, raw_spec
@@ -57,7 +57,7 @@ class SearchSpec:
 
     def written(self) -> dict[str, Any]:
         """The spec as written (spaces kept), as plain data."""
-        return _thawed(self.raw)
+        return make(self.raw)  # plain data again: lists and dicts
 
     def digest(self) -> str:
         """A short fingerprint of the spec as written: equal specs, equal digests."""
@@ -98,7 +98,7 @@ def load_search(source: str | os.PathLike[str] | Mapping[str, Any] | Spec | Sear
     if problems.items or smallest is None or largest is None:
         raise SpecError(in_spec_order(problems.items))
     return SearchSpec(name=smallest.name, spaces=spaces, settings=MappingProxyType(settings),
-                      smallest=smallest, largest=largest, raw=_frozen(raw))
+                      smallest=smallest, largest=largest, raw=freeze(raw))
 
 
 def _at_extremes(raw: dict, spaces: tuple[Space, ...],
@@ -176,19 +176,3 @@ def _objective(objective: Any, spec: Spec, problems: Problems) -> dict[str, Any]
             problems.add(path, f"cannot tell whether {name!r} is better high or low: write "
                          f"objective: {{name: {name}, direction: max}} (or min)")
     return {"name": name, "direction": direction}
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thawed(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thawed(v) for v in value]
-    return copy.deepcopy(value)
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, dict):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value

@@ -7,6 +7,10 @@ A trial is an ordinary dlkit run (`dlkit._train.train.train_into`): its run dire
 trial (a combination Keras refuses, a NaN loss, memory) fails that trial only: `TrialFailed`
 carries the reason, also written to ``trials/<id>/run.json``.
 
+Memory stays flat across trials: Keras' session is cleared before each, and the custom
+gradients TensorFlow registered while it trained are released after it
+(`dlkit._compat.gradients`).
+
 Hyperband's later rounds continue a trial of the round before, as KerasTuner's own Hyperband
 does: its best epoch's weights (``checkpoint.weights.h5``, kept by a `ModelCheckpoint` on the
 objective) are loaded and training goes on from epoch ``tuner/initial_epoch`` to
@@ -26,6 +30,7 @@ from typing import Any
 
 import keras
 
+from dlkit._compat.gradients import custom_gradients_released
 from dlkit._core.errors import DlkitError, one_line
 from dlkit._plan.load import load_spec
 from dlkit._search.board import session_values, write_score
@@ -116,8 +121,9 @@ class TrialRunner:
                       pictures=False)
         keras.backend.clear_session()  # the last trial's models and graphs go (and gc runs)
         try:
-            run = train_into(spec, start, self.data, verbose=0,
-                             callbacks=[checkpoint] if checkpoint is not None else None)
+            with custom_gradients_released():  # else every trial's graphs stay in memory
+                run = train_into(spec, start, self.data, verbose=0,
+                                 callbacks=[checkpoint] if checkpoint is not None else None)
         except Exception as exc:  # noqa: BLE001 - any failure fails this trial only
             raise TrialFailed(_reason(exc)) from None
         score, epochs = self._score(run.history)

@@ -74,7 +74,7 @@ class Space:
             value = self.low * self.step ** count
         else:
             value = self.low + ((self.high - self.low) // self.step) * self.step
-        return int(round(value)) if self.kind == "int" else float(value)
+        return round(value) if self.kind == "int" else float(value)
 
     def definition(self) -> dict[str, Any]:
         """The space as a spec writes it."""
