@@ -16,7 +16,8 @@ def write_spec(tmp_path, spec, name="spec.yaml"):
 
 def test_help_and_argument_parsing_import_no_tensorflow():
     code = ("import sys\nfrom dlkit._cli import main\n"
-            "for argv in (['--help'], ['train', '--help'], ['validate'], ['bogus']):\n"
+            "for argv in (['--help'], ['train', '--help'], ['validate'], ['search', '--help'],\n"
+            "             ['search', 'x.yaml', '--workers', '0'], ['bogus']):\n"
             "    try:\n        main(argv)\n    except SystemExit as exc:\n"
             "        assert exc.code in (0, 2), exc.code\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n")
@@ -28,7 +29,7 @@ def test_help_and_argument_parsing_import_no_tensorflow():
 def test_help_lists_the_verbs():
     result = cli("--help")
     assert result.returncode == 0
-    assert "train" in result.stdout and "validate" in result.stdout
+    assert "train" in result.stdout and "validate" in result.stdout and "search" in result.stdout
 
 
 def test_validate_ok_prints_one_summary_line():

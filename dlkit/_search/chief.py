@@ -153,16 +153,21 @@ def serve(oracle: Any, reporter: Reporter, *, address: str, watch: Watch,
     try:
         if workers is not None:
             workers.start(port)
-        while not over:
-            for trial_id in list(oracle.end_order):
+        def finished() -> bool:
+            return servicer.stop_triggered and not oracle.ongoing_trials and not oracle.tuner_ids
+
+        while True:
+            over = finished()
+            for trial_id in list(oracle.end_order):  # after `over`: none is left unreported
                 reporter.ended(oracle.trials[trial_id], oracle)
+            if over:
+                break
             _drop_lost(oracle, watch, workers, reporter.search_dir)
-            over = servicer.stop_triggered and not oracle.ongoing_trials and not oracle.tuner_ids
-            if not over and workers is not None and workers.all_exited():
+            if workers is not None and workers.all_exited() and not finished():
                 raise TrainingError("every worker stopped before the search ended (exit codes "
                                     f"{workers.exit_codes()}); see their output in "
                                     f"{workers.log_dir}")
-            time.sleep(0 if over else POLL)
+            time.sleep(POLL)
     finally:
         if workers is not None:
             workers.stop(grace=WORKER_GRACE if over else 0.0)
