@@ -1,8 +1,8 @@
 """Search cost: memory across trials, dlkit's per-trial overhead against the same search written
 by hand with KerasTuner, and trials per minute with 1 and 2 workers.
 
-Run:  python benchmarks/bench_search.py [--trials 20] [--epochs 30] [--repeats 1]
-      (about 6 minutes on 2 cores)
+Run:  python benchmarks/bench_search.py [--trials 20] [--epochs 30] [--repeats 2]
+      (about 10 minutes on 2 cores)
 
 The search: a random search of 20 trials over the digits MLP (width, activation, dropout,
 learning rate; `examples/digits_search.yaml` without early stopping, so every trial trains the
@@ -17,7 +17,8 @@ same number of epochs). Each side runs in a fresh process, alternating:
   split (KerasTuner then logs hparams too, and checkpoints each trial's best epoch).
 
 Printed: wall time of the search (imports excluded), its ratio dlkit / by hand (target
-<= 1.05) and the overhead per trial in seconds; the resident memory after the first trial and
+<= 1.05) and the overhead per trial in seconds, and the same for the process's CPU time (less
+moved by other work on a shared machine; the workers' own is not counted); the resident memory after the first trial and
 the peak growth over it during the rest (target <= 50 MB); trials per minute through dlkit
 with 1 worker (in process) and with ``workers=2`` (two worker processes and the chief; worker
 start-up included).
@@ -106,10 +107,11 @@ def run_dlkit(trials: int, epochs: int, workers: int, root: Path) -> dict:
     import dlkit
 
     memory = Memory(lambda: dlkit_trials(root))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = dlkit.search(spec(trials, epochs), logdir=root, workers=workers, verbose=0)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "trials": len(result.trials), **memory.result()}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "trials": len(result.trials),
+            **memory.result()}
 
 
 def run_by_hand(trials: int, epochs: int, root: Path) -> dict:
@@ -138,14 +140,15 @@ def run_by_hand(trials: int, epochs: int, root: Path) -> dict:
         return model
 
     memory = Memory(lambda: keras_tuner_trials(root))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     tuner = keras_tuner.RandomSearch(build, objective="val_accuracy", max_trials=trials,
                                      seed=1, directory=str(root), project_name="bench")
     tuner.search(x[train], y[train], epochs=epochs, batch_size=64, verbose=0,
                  validation_data=(x[val], y[val]),
                  callbacks=[keras.callbacks.TensorBoard(str(root / "tensorboard"))])
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "trials": len(tuner.oracle.trials), **memory.result()}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "trials": len(tuner.oracle.trials),
+            **memory.result()}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -169,7 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--child", choices=("dlkit", "by_hand", "workers2"))
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -194,7 +197,12 @@ def report(runs: dict[str, list[dict]], trials: int) -> None:
     print(f"  dlkit.search:            {seconds['dlkit']:.1f} s   ratio "
           f"{seconds['dlkit'] / seconds['by_hand']:.3f} (target <= 1.05); overhead "
           f"{(seconds['dlkit'] - seconds['by_hand']) / trials:+.2f} s per trial")
-    for kind in ("dlkit", "by_hand"):
+    cpu = {kind: statistics.median(r["cpu_seconds"] for r in runs[kind])
+           for kind in ("dlkit", "by_hand")}
+    print(f"  CPU time: by hand {cpu['by_hand']:.1f} s, dlkit {cpu['dlkit']:.1f} s, ratio "
+          f"{cpu['dlkit'] / cpu['by_hand']:.3f}; overhead "
+          f"{(cpu['dlkit'] - cpu['by_hand']) / trials:+.2f} s per trial")
+    for kind in ("dlkit", "by_hand"):  # the chief of workers=2 trains nothing itself
         worst = max(runs[kind], key=lambda r: r["peak_growth"])
         print(f"  {kind}: memory after the first trial {worst['rss_after_first'] / mb:.0f} MB, "
               f"peak growth over the next {trials - 1} trials "

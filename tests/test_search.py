@@ -112,6 +112,14 @@ def test_a_bad_combination_fails_its_trial_with_the_reason(tmp_path):
     assert status["status"] == "failed" and "MaxPooling2D" in status["error"]
 
 
+def test_a_trial_id_never_names_a_folder_outside_trials(tmp_path):
+    runner = TrialRunner(dlkit.load_search(copy.deepcopy(SEARCH)), tmp_path)
+    for trial_id in ("../escape", "a/b", ""):
+        with pytest.raises(TrialFailed, match="refused trial id"):
+            runner.run(trial_id, {})
+    assert list(tmp_path.iterdir()) == []
+
+
 def hyperband_spec():
     spec = copy.deepcopy(SEARCH)
     spec["compile"]["optimizer"]["learning_rate"]["values"] = [0.05, 0.1]

@@ -243,7 +243,7 @@ def _work(search: SearchSpec, root: Path, data: Any, *, verbose: bool) -> Search
         if fixed.get(SPEC_DIGEST) != search.digest():
             raise ClusterError("this worker's spec differs from the chief's: start every "
                                "worker with the chief's spec file and --set values")
-        search_dir = root / fixed[SEARCH_DIR]
+        search_dir = rundir.run_name_dir(root, fixed[SEARCH_DIR])  # never outside the root
         tuner.runner = TrialRunner(search, search_dir, data=data)
         reporter = Reporter(search, search_dir, verbose=verbose, writes=False)
         tuner.on_end = lambda trial: reporter.ended(tuner.oracle.get_trial(trial.trial_id),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from dlkit._train import rundir
 from dlkit._train.train import Start, tf_reason, train_into
 
 TRIALS_DIR = "trials"
+TRIAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CHECKPOINT = "checkpoint.weights.h5"
 
 
@@ -87,6 +89,8 @@ class TrialRunner:
         Raises:
             TrialFailed: the trial cannot be scored (recorded in its ``run.json``).
         """
+        if not TRIAL_ID.match(trial_id):  # it names a folder: never one outside trials/
+            raise TrialFailed(f"refused trial id {trial_id!r}: letters, digits, - and _ only")
         values = spec_values(self.search.spaces, chosen)
         plan = round_of(chosen)
         trial_dir = self.trials_dir / trial_id
@@ -151,6 +155,8 @@ class TrialRunner:
     def _parent_weights(self, plan: Round | None) -> Path | None:
         if plan is None or plan.parent is None:
             return None
+        if not TRIAL_ID.match(plan.parent):
+            raise TrialFailed(f"refused the trial id to continue, {plan.parent!r}")
         weights = self.trials_dir / plan.parent / CHECKPOINT
         if not weights.is_file():
             raise TrialFailed(f"this round continues trial {plan.parent}, whose weights are not "
