@@ -120,6 +120,19 @@ def test_a_trial_id_never_names_a_folder_outside_trials(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_executions_per_trial_train_with_new_seeds_and_score_their_mean(tmp_path):
+    spec = copy.deepcopy(SEARCH)
+    spec["train"]["epochs"] = 1
+    spec["search"]["executions_per_trial"] = 2
+    runner = TrialRunner(dlkit.load_search(spec), tmp_path)
+    score = runner.run("t", {"model.layers[0].units": 8, "compile.optimizer.learning_rate": 0.1})
+    runs = [tmp_path / "trials" / "t" / f"execution-{k}" for k in (1, 2)]
+    bests = [max(history_of(run)["val_accuracy"]) for run in runs]
+    assert score == pytest.approx(sum(bests) / 2)
+    seeds = [yaml.safe_load((run / "spec.yaml").read_text())["seed"] for run in runs]
+    assert seeds == [1, 2]
+
+
 def hyperband_spec():
     spec = copy.deepcopy(SEARCH)
     spec["compile"]["optimizer"]["learning_rate"]["values"] = [0.05, 0.1]
