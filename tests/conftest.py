@@ -115,3 +115,31 @@ def cnn_exports(cnn_run) -> dict:
         entry = dlkit.export(cnn_run, fmt, quantize=quantize)
         made[entry["path"].split("/")[-1]] = entry
     return made
+
+
+# A grid search of the tiny MLP: two widths x two learning rates, one of which diverges.
+SEARCH = {
+    **copy.deepcopy(MLP),
+    "name": "tiny-search",
+    "deterministic": True,
+    "compile": {"optimizer": {"type": "SGD", "learning_rate": {
+        "search": "choice", "values": [0.1, 1.0e30]}},
+        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+    "search": {"algorithm": "grid", "objective": "val_accuracy"},
+}
+SEARCH["model"]["layers"][0]["units"] = {"search": "int", "min": 8, "max": 16, "step": 8}
+
+
+@pytest.fixture(scope="session")
+def grid_search(tmp_path_factory):
+    """`SEARCH` searched once: ``(result, printed output, log root)``. 4 trials, 2 diverge."""
+    import contextlib
+    import io
+
+    import dlkit
+
+    root = tmp_path_factory.mktemp("search") / "logs"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = dlkit.search(copy.deepcopy(SEARCH), logdir=root)
+    return result, printed.getvalue(), root

@@ -226,9 +226,24 @@ def test_landscapes_notebook(tmp_path, monkeypatch):
     assert outputs.count("image/png") >= 3  # the surfaces, the paths, the spreads
 
 
+def test_search_notebook_searches_and_opens_the_hparams_view(tmp_path, monkeypatch,
+                                                           stop_tensorboards):
+    monkeypatch.setenv("DLKIT_EXAMPLE_TRIALS", "3")
+    notebook, result = execute(EXAMPLES / "search.ipynb", tmp_path, monkeypatch, epochs=3)
+    assert result["trials"] == result["completed"] == 3
+    assert result["caught"] == ["model.layers[0].activation.values[1]"]
+    search_dir = tmp_path / result["log_dir"]
+    summary = json.loads((search_dir / "search.json").read_text())
+    assert summary["best"]["score"] == result["best_score"]
+    assert list(search_dir.glob("events.out.tfevents.*"))  # the HPARAMS experiment
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    assert "tensorboard-frame" in outputs, outputs[-3000:]  # the dashboard, framed inline
+    assert "rank  trial  val_accuracy" in outputs  # the ranked table
+
+
 def test_there_are_the_promised_notebooks():
     assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "tensorboard", "regularization",
-                                            "optimizers", "deploy", "landscapes"}
+                                            "optimizers", "deploy", "landscapes", "search"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

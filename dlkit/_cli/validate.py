@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlkit._cli.options import add_set, add_spec
 
+if TYPE_CHECKING:
+    from dlkit import SearchSpec
+
 HELP = "check a spec and build its model"
-DESCRIPTION = "Check a spec: exit 0 with a one-line summary, or exit 2 listing every problem."
+DESCRIPTION = ("Check a spec: exit 0 with a one-line summary, or exit 2 listing every problem. "
+               "A spec with search spaces is checked, and its model built, at the smallest and "
+               "the largest value of every space.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import dlkit
 
-    spec = dlkit.load_spec(args.spec, overrides=args.overrides)
+    search = dlkit.load_search(args.spec, overrides=args.overrides)
+    if search.spaces:
+        print(_search_summary(search, dlkit.build(search.smallest).count_params(),
+                              dlkit.build(search.largest).count_params()))
+        return 0
+    spec = search.smallest
     model = dlkit.build(spec)
     layers = f"{len(model.layers)} layers"
     if "graph" in spec["model"]:
@@ -39,3 +49,15 @@ def _losses(loss: Any) -> str:
     if isinstance(loss, Mapping) and "type" not in loss:
         return "losses " + ", ".join(f"{output} {name(value)}" for output, value in loss.items())
     return f"loss {name(loss)}"
+
+
+def _search_summary(search: SearchSpec, smallest: int, largest: int) -> str:
+    settings = search.settings
+    trials = settings.get("max_trials")
+    objective = settings["objective"]
+    spaces = "; ".join(f"{space.path} {space.describe()}" for space in search.spaces)
+    return (f"ok: {search.name}: {len(search.spaces)} search space(s) ({spaces}); "
+            f"{settings['algorithm']} search{f' of {trials} trials' if trials else ''} for the "
+            f"{'highest' if objective['direction'] == 'max' else 'lowest'} {objective['name']}; "
+            f"the model builds at the smallest values ({smallest:,} parameters) and at the "
+            f"largest ({largest:,})")

@@ -31,6 +31,7 @@ from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
 from dlkit._spec.graph import Layout, Node, graph_layout, merge_instances, note_instance
+from dlkit._spec.spaces import find_spaces
 from dlkit._spec.spec import DEFAULT_NAME, Spec, plan_of, raw_spec
 from dlkit._spec.structure import TOP_KEYS, check_schema
 
@@ -73,34 +74,54 @@ def plan_for(source: str | os.PathLike[str] | Mapping[str, Any] | Spec) -> Plan:
 def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple[dict, Plan]:
     """Every validation pass over plain data; returns it with defaults filled in, and its plan.
 
+    A search space anywhere is a problem here (a plan is one concrete network): the rest is
+    checked with each space at its smallest value, and each space's problem points to
+    `dlkit search`.
+
     Raises:
         SpecError: listing every problem found, in spec order.
     """
     problems = Problems()
-    spec = check_schema(raw, default_name, problems)
+    found = find_spaces(raw, problems)
+    for space in found.spaces:
+        problems.add(space.path, f"a search space ({space.describe()}): training and building "
+                     "take one concrete value; try its values with `dlkit search SPEC` "
+                     "(dlkit.search), or write one value here")
+    checked_spaces = len(problems.items)
+    spec = check_schema(found.stand_in, default_name, problems)
     run_checks(spec, problems)
     layout = graph_layout(spec, problems)  # None for a stack of layers
-    nodes = layout.nodes if layout is not None else ()
     precision = _precision(spec, problems)
     # Validating must not shift the random draws of a later build, nor allocate weights.
     with random_state_kept(), scratch_graph():
-        parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
-        made = _made(parts, nodes, problems)
-        callbacks = callback_settings(spec, problems)
-        graph = shapes = None
-        if not problems.items and layout is not None:
-            graph = graph_plan(layout, parts.layers)
-            shapes = check_graph_shapes(graph, made["layers"], problems)
-        elif not problems.items:
-            shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
-                                  parts.layers, problems, input_dtype(spec))
+        parts, made, callbacks, graph, shapes = _passes_2_and_3(spec, layout, precision,
+                                                                problems)
     if problems.items or shapes is None:
-        raise SpecError(in_spec_order(merge_instances(problems.items)))
+        raise SpecError(in_spec_order(merge_instances(
+            _outside(problems.items, checked_spaces, found.malformed))))
     for path, message in layout.warnings if layout is not None else ():
         warnings.warn(f"{path}: {message}", SpecWarning, stacklevel=3)
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
     return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph)
+
+
+def _passes_2_and_3(spec: dict, layout: Layout | None, precision: str,
+                    problems: Problems) -> tuple:
+    """Names resolved into parts, each made once (Keras checks its values), the callbacks'
+    settings checked, and, if all is sound, the model assembled without weights."""
+    nodes = layout.nodes if layout is not None else ()
+    parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
+    made = _made(parts, nodes, problems)
+    callbacks = callback_settings(spec, problems)
+    graph = shapes = None
+    if not problems.items and layout is not None:
+        graph = graph_plan(layout, parts.layers)
+        shapes = check_graph_shapes(graph, made["layers"], problems)
+    elif not problems.items:
+        shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
+                              parts.layers, problems, input_dtype(spec))
+    return parts, made, callbacks, graph, shapes
 
 
 def input_dtype(spec: dict) -> str:
@@ -196,6 +217,14 @@ def _input_shape(model: dict, graph: GraphPlan | None) -> tuple | None:
     if graph is None:
         return tuple(model["input_shape"])
     return next(iter(graph.inputs.values())) if len(graph.inputs) == 1 else None
+
+
+def _outside(items: list[Problem], first: int, places: tuple[str, ...]) -> list[Problem]:
+    """Drops problems from `first` on that lie at or inside one of `places` (malformed spaces,
+    whose stand-in values are guesses)."""
+    def inside(path: str) -> bool:
+        return any(path == p or path.startswith((p + ".", p + "[")) for p in places)
+    return items[:first] + [p for p in items[first:] if not inside(p.path)]
 
 
 def in_spec_order(items: list[Problem]) -> list[Problem]:

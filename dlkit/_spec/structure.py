@@ -15,11 +15,12 @@ from dlkit._spec.sections.compile import check_compile
 from dlkit._spec.sections.data import check_data
 from dlkit._spec.sections.model import check_model
 from dlkit._spec.sections.runtime import check_runtime
+from dlkit._spec.sections.search import check_search
 from dlkit._spec.sections.train import check_train
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TOP_KEYS = ("name", "seed", "deterministic", "data", "model", "compile", "train", "callbacks",
-            "runtime")
+            "runtime", "search")
 
 
 def check_schema(raw: dict, default_name: str, problems: Problems) -> dict:
@@ -36,6 +37,7 @@ def check_schema(raw: dict, default_name: str, problems: Problems) -> dict:
         "train": check_train(raw.get("train", {}), problems),
         "callbacks": check_callbacks(raw.get("callbacks", {}), problems),
         "runtime": check_runtime(raw.get("runtime", {}), problems),
+        **({"search": check_search(raw["search"], problems)} if "search" in raw else {}),
     }
 
 

@@ -51,8 +51,13 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
 
 
 def make_callbacks(plan: Plan, run_dir: Path, *, verbose: bool = True,
-                   progress: str | None = None) -> list[keras.callbacks.Callback]:
-    """The callbacks of `plan` writing into `run_dir`, after a `Progress` display if asked."""
+                   progress: str | None = None, hparams: Mapping[str, Any] | None = None,
+                   session: str | None = None) -> list[keras.callbacks.Callback]:
+    """The callbacks of `plan` writing into `run_dir`, after a `Progress` display if asked.
+
+    `hparams` are logged beside the spec's own, in the TensorBoard session `session` (default
+    ``<name>/<run directory name>``).
+    """
     on = {key: _with_mode(key, dict(make(value)), plan.compile.monitor_modes)
           for key, value in plan.callbacks.items() if value is not None}
     run_log = RunLog(run_dir, tensorboard="tensorboard" in on, verbose=verbose)
@@ -62,7 +67,8 @@ def make_callbacks(plan: Plan, run_dir: Path, *, verbose: bool = True,
     if "tensorboard" in on:
         made.append(EpochTensorBoard(log_dir=str(run_dir), **on["tensorboard"]))
         made.append(HParamsLogger(run_dir, make(plan.settings),
-                                  trial_id=f"{plan.name}/{run_dir.name}"))
+                                  trial_id=session or f"{plan.name}/{run_dir.name}",
+                                  extra=hparams))
     if "early_stopping" in on:
         stopping = keras.callbacks.EarlyStopping(
             **{"restore_best_weights": True, **on["early_stopping"]})
