@@ -44,7 +44,8 @@ def test_predictions_csv_from_npz_has_class_names_and_probabilities(cnn_run, mod
     run_dir = tmp_path / "run"
     shutil.copytree(cnn_run, run_dir, ignore=shutil.ignore_patterns("export"))
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-    (run_dir / "classes.json").write_text(json.dumps(names))
+    status = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**status, "classes": names}))
     np.savez(tmp_path / "new.npz", x=x[:100])
     out = dlkit.predict_file(run_dir, tmp_path / "new.npz", batch_size=32, verbose=0)
     assert out == run_dir / "predictions" / "new.csv"
