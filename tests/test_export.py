@@ -241,3 +241,12 @@ def test_augmentation_layers_are_left_out_of_every_export(images_run):
         entry = dlkit.export(images_run["run"], fmt)
         assert entry["max_abs_diff"] <= 1e-4, entry
         assert entry["checked_on"] == 6  # the held-out images, decoded as training decoded them
+
+
+def test_a_run_in_memory_trained_in_mixed_precision_exports(mlp, tmp_path):
+    # its float32 twin is loaded afresh, and Keras may name the twin's inputs otherwise
+    # (input_layer_1 where the run's model has input_layer): the export goes by position
+    mlp["runtime"] = {"precision": "mixed_bfloat16"}
+    run = dlkit.train(mlp, logdir=tmp_path / "logs", verbose=0)
+    entry = dlkit.export(run, "saved_model")
+    assert entry["max_abs_diff"] <= 1e-4 and entry["trained_precision"] == "mixed_bfloat16"

@@ -72,7 +72,7 @@ def export(run: Any, format: str, *, quantize: str | None = None,  # noqa: A002
         require(module, "export", purpose=f"{format} export")
     trained = open_run(run)
     check_carried(trained.model, format)
-    model = inference_only(float32_twin(trained.model))
+    model = inference_only(float32_twin(trained.model), [i.name for i in trained.inputs])
     samples = run_samples(trained)
     x_check, y_check = samples.check_batch(CHECK_SAMPLES)
     serving, outputs = _serving_names(trained), trained.output_names

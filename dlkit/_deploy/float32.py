@@ -55,11 +55,15 @@ def float32_twin(model: keras.Model) -> keras.Model:
     return twin
 
 
-def inference_only(model: keras.Model) -> keras.Model:
-    """`model` wrapped so that calling it without a mode runs it in inference mode; inputs
-    keep their names, dtypes and structure, outputs theirs."""
+def inference_only(model: keras.Model, names: list[str]) -> keras.Model:
+    """`model` wrapped so that calling it without a mode runs it in inference mode; its inputs
+    keep their dtypes and structure and are named `names` (in ``model.inputs`` order: a model
+    loaded again in a session may carry ``input_layer_1`` where the run's had ``input_layer``),
+    its outputs keep theirs."""
+    named = {id(tensor): name for tensor, name in zip(model.inputs, names)}
+
     def twin_input(tensor: Any) -> Any:
-        return keras.Input(tensor.shape[1:], dtype=tensor.dtype, name=tensor.name.split(":")[0])
+        return keras.Input(tensor.shape[1:], dtype=tensor.dtype, name=named[id(tensor)])
     if isinstance(model, keras.Sequential) or not takes_dict(model) and len(model.inputs) == 1:
         inputs: Any = twin_input(model.inputs[0])
     else:
