@@ -145,8 +145,9 @@ def table_run(tmp_path_factory) -> dict:
 def heads_run(tmp_path_factory) -> dict:
     """examples/digits_two_heads.yaml (inputs image and meta; outputs digit, a classifier, and
     ink, a value) trained for 3 epochs: {"run": run directory, "data": its arrays}."""
-    import dlkit
     import numpy as np
+
+    import dlkit
 
     folder = tmp_path_factory.mktemp("heads")
     data = example_module("digits_two_heads").two_heads_data()

@@ -172,8 +172,8 @@ def test_a_table_run_exports_to_saved_model_taking_raw_rows(table_run):
 
 @pytest.mark.parametrize("fmt,refused", [
     ("onnx", ["own-csv/normalize_age (Normalization)", "own-csv/lookup_sex (StringLookup)",
-              "mean and variance as extra inputs", "Way out: export format saved_model or "
-              "litert", "onnx/tensorflow-onnx#1886"]),
+              "mean and variance as extra inputs",
+              "Way out: export format saved_model or litert", "onnx/tensorflow-onnx#1886"]),
     ("litert", ["own-csv/lookup_deck (StringLookup)", "no string operations",
                 "Way out: export format saved_model instead"])])
 def test_a_table_run_is_refused_where_the_format_cannot_carry_it(table_run, fmt, refused):

@@ -238,7 +238,7 @@ def test_images_that_cannot_be_read_as_the_model_takes_them_are_named(images_run
     from PIL import Image
 
     (tmp_path / "in").mkdir()
-    shutil.copy(sorted(images_run["folder"].rglob("*.png"))[0], tmp_path / "in" / "a.png")
+    shutil.copy(min(images_run["folder"].rglob("*.png")), tmp_path / "in" / "a.png")
     Image.new("RGB", (10, 10)).save(tmp_path / "in" / "b.bmp")  # BMP decodes to 3 or 4 only
     with pytest.raises(dlkit.DataError) as caught:
         dlkit.predict_file(images_run["run"], tmp_path / "in", out=tmp_path / "out.csv")

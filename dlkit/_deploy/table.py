@@ -53,7 +53,7 @@ def header(groups: Sequence[Columns]) -> list[str]:
 def rows(groups: Sequence[Columns], batch: Batch, outputs: list[np.ndarray]) -> list[list[str]]:
     """The table's rows for one batch and the model's outputs for it (in the model's order)."""
     parts = [group.cells(batch, outputs) for group in groups]
-    return [sum(cells, []) for cells in zip(*parts)]
+    return [[cell for group in cells for cell in group] for cells in zip(*parts)]
 
 
 def _output_columns(run: TrainedRun, name: str, index: int, prefix: str) -> Columns:
