@@ -213,6 +213,10 @@ def test_deploy_notebook_predicts_exports_and_serves(tmp_path, monkeypatch):
     assert result["max_abs_diff"] <= 1e-4 and result["server_exit"] == 0
     [run_dir] = (tmp_path / "logs" / "digits-deploy").iterdir()
     assert (run_dir / "predictions" / "new_rows.csv").is_file()
+    # raw table rows: class names from run.json, blanks and an unseen port predicted
+    assert result["table_columns"] == ["prediction", "p_no", "p_yes"]
+    assert len(result["table_predicted"]) == 2 and set(result["table_predicted"]) <= {"no", "yes"}
+    assert result["table_export_diff"] <= 1e-4 and result["onnx_refused"]
 
 
 def test_landscapes_notebook(tmp_path, monkeypatch):

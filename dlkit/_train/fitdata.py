@@ -70,15 +70,16 @@ def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
 
 def split_arrays(plan: Plan, data: Any = None) -> Arrays:
     """The run's arrays as training sees them: loaded (the spec's data section, or `data` as
-    given to `dlkit.train`), shaped to the model, labels fitted to the loss, and validation held
-    out the way training holds it out (the same seed gives the same split).
+    given to `dlkit.train`, or the `Arrays` `load_data` returned), shaped to the model, labels
+    fitted to the loss, and validation held out the way training holds it out (the same seed
+    gives the same split).
 
     Raises:
         SpecError: no data at all.
         DataError: data that cannot be loaded or does not fit the model, or a source that
             streams from files (images, text) and is never held in memory whole.
     """
-    arrays = load_data(plan, data)
+    arrays = data if isinstance(data, Arrays) else load_data(plan, data)
     if not isinstance(arrays, Arrays):
         raise DataError(Problem("data.source", f"source {plan.data['source']} streams from "
                                 "files and is not held in memory whole"))
