@@ -1,0 +1,67 @@
+"""The plan of an autoencoder, a variational autoencoder or a GAN: the stacks of layer parts
+they are made of, and what is decided about them once (`dlkit._plan.kinds` makes these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlkit._plan.parts import Part
+
+
+@dataclass(frozen=True)
+class AnomalyPlan:
+    """How an autoencoder scores a sample, and how its threshold is chosen.
+
+    Attributes:
+        error: ``mse`` or ``mae``: the mean squared (absolute) difference between a sample and
+            its reconstruction, over all its values: the sample's anomaly score.
+        method: ``quantile`` (the threshold is the `amount` quantile of the validation
+            scores) or ``mean_std`` (their mean plus `amount` standard deviations).
+        amount: the quantile, or the number of standard deviations.
+    """
+
+    error: str
+    method: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class AutoencoderPlan:
+    """An autoencoder (``kind: autoencoder``) or a variational one (``kind: vae``).
+
+    Attributes:
+        kind: ``autoencoder`` or ``vae``.
+        encoder, decoder: their layers, in order.
+        code_shape: what the encoder gives per sample (a VAE: ``(latent_dim,)``, the code its
+            decoder takes).
+        noise: a layer put on the input in training only (a denoising autoencoder), or None.
+        anomaly: how samples are scored.
+        latent_dim: a VAE's code size (None for a plain autoencoder).
+    """
+
+    kind: str
+    encoder: tuple[Part, ...]
+    decoder: tuple[Part, ...]
+    code_shape: tuple[int | None, ...]
+    noise: Part | None
+    anomaly: AnomalyPlan
+    latent_dim: int | None = None
+
+
+@dataclass(frozen=True)
+class GanPlan:
+    """A generative adversarial network (``kind: gan``).
+
+    Attributes:
+        latent_dim: the size of the noise vector the generator turns into a sample.
+        generator, discriminator: their layers, in order.
+        generator_optimizer, discriminator_optimizer: one optimizer each.
+        loss: the adversarial loss, on the discriminator's logit (a name or a part).
+    """
+
+    latent_dim: int
+    generator: tuple[Part, ...]
+    discriminator: tuple[Part, ...]
+    generator_optimizer: Part
+    discriminator_optimizer: Part
+    loss: str | Part
