@@ -14,6 +14,7 @@ their `quantile`, 0.99 by default, so that about 1% of normal samples are flagge
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,20 +32,33 @@ ANOMALY_FILE = "anomaly.json"
 SETTING = {"quantile": "quantile", "mean_std": "std"}  # method -> the name of its amount
 QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
 BINS = 30
+# model -> {(error, sample shape): its tf.function}
+_SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def scorer(model: keras.Model, error: str = "mse") -> Callable[[Any], np.ndarray]:
     """``score(batch) -> scores``: one anomaly score per sample of a batch, the mean squared
     (``mse``) or absolute (``mae``) reconstruction error over all its values; the model runs
-    in inference mode as one `tf.function`, traced once for any batch size."""
-    @tf.function(reduce_retracing=True)
+    in inference mode as one `tf.function` per model, error and sample shape, traced once for
+    any batch size (and kept while the model lives)."""
+    functions = _SCORERS.setdefault(model, {})
+
+    def score(batch: Any) -> np.ndarray:
+        batch = tf.convert_to_tensor(batch, tf.float32)
+        key = (error, tuple(batch.shape[1:]))
+        if key not in functions:
+            functions[key] = _errors(model, error, key[1])
+        return functions[key](batch).numpy()
+    return score
+
+
+def _errors(model: keras.Model, error: str, shape: tuple) -> Callable:
+    @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
     def errors(batch: tf.Tensor) -> tf.Tensor:
-        batch = tf.cast(batch, tf.float32)
         difference = tf.cast(model(batch, training=False), tf.float32) - batch
         values = tf.square(difference) if error == "mse" else tf.abs(difference)
         return tf.reduce_mean(tf.reshape(values, (tf.shape(batch)[0], -1)), axis=1)
-
-    return lambda batch: errors(tf.convert_to_tensor(batch)).numpy()
+    return errors
 
 
 def reconstruction_errors(model: keras.Model, x: Any, *, error: str = "mse",

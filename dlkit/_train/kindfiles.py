@@ -62,16 +62,12 @@ def _anomaly_files(run_dir: Path, model: keras.Model, plan: Plan, x_val: np.ndar
     return [run_dir / ANOMALY_FILE, run_dir / "anomaly.png"]
 
 
-def scores_png(scores: np.ndarray, threshold: float, title: str,
-               others: dict[str, np.ndarray] | None = None) -> bytes:
-    """A histogram of anomaly scores (and of `others`, by label) with the threshold drawn."""
+def scores_png(scores: np.ndarray, threshold: float, title: str) -> bytes:
+    """A histogram of anomaly scores with the threshold drawn."""
     figure = figure_of(6, 3.8)
     axes = figure.subplots()
-    everything = np.concatenate([scores, *(others or {}).values()])
-    bins = np.linspace(0, float(np.max(everything)) * 1.02 or 1.0, 40)
-    axes.hist(scores, bins=bins, alpha=0.7, label="validation" if others is None else "normal")
-    for label, values in (others or {}).items():
-        axes.hist(values, bins=bins, alpha=0.6, label=label)
+    axes.hist(scores, bins=np.linspace(0, max(float(np.max(scores)), threshold) * 1.02 or 1.0,
+                                       40), alpha=0.7, label="validation")
     axes.axvline(threshold, color="red", linestyle="--", label=f"threshold {threshold:.4g}")
     axes.set(xlabel="anomaly score (reconstruction error)", ylabel="samples", title=title)
     axes.legend(fontsize=8)
