@@ -135,3 +135,37 @@ def test_train_notes_unused_labels_and_score_writes_scores_and_flags(tmp_path, d
     with pytest.raises(dlkit.RunDirError, match="has no anomaly.json: only a finished "
                        "autoencoder run"):  # the CLI's exit 2, as for every RunDirError
         dlkit.anomaly_scores(tmp_path, samples)
+
+
+def test_a_vae_reports_its_kl_term_apart_and_scores_anomalies(tmp_path, digits):
+    from sklearn.metrics import roc_auc_score
+    from tensorboard.backend.event_processing.plugin_event_accumulator import EventAccumulator
+
+    spec = {"name": "digits-vae", "seed": 1,
+            "model": {"kind": "vae", "input_shape": [64], "latent_dim": 4,
+                      "encoder": [{"type": "Dense", "units": 64, "activation": "relu"}],
+                      "decoder": [{"type": "Dense", "units": 64, "activation": "relu"},
+                                  {"type": "Dense", "units": 64, "activation": "sigmoid"}]},
+            "compile": {"loss": "binary_crossentropy",
+                        "optimizer": {"type": "Adam", "learning_rate": 3.0e-3}},
+            "train": {"epochs": 8, "batch_size": 32}}
+    run = dlkit.train(spec, data=digits["train"], logdir=tmp_path, verbose=0)
+    history = run.history
+    assert set(history) == {"loss", "reconstruction_loss", "kl_loss", "val_loss",
+                            "val_reconstruction_loss", "val_kl_loss"}
+    for prefix in ("", "val_"):  # the loss is the negative ELBO: reconstruction + KL
+        np.testing.assert_allclose(history[f"{prefix}loss"], np.add(
+            history[f"{prefix}reconstruction_loss"], history[f"{prefix}kl_loss"]), rtol=1e-4)
+    assert min(history["kl_loss"]) > 0
+    accumulator = EventAccumulator(str(run.log_dir / "train"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    assert {"epoch_kl_loss", "epoch_reconstruction_loss"} <= set(accumulator.Tags()["tensors"])
+
+    scores = [dlkit.anomaly_scores(run.log_dir, digits[name]) for name in ("digits", "noise")]
+    assert roc_auc_score(np.r_[np.zeros(HELD_OUT), np.ones(HELD_OUT)], np.concatenate(scores)) \
+        > 0.98
+    encoder = dlkit.load_model(run.log_dir / "encoder.keras", compile=False)
+    assert [tuple(t.shape) for t in encoder.outputs] == [(None, 4), (None, 4)]  # mean, log var
+    model = dlkit.load_model(run.log_dir / "model.keras")
+    np.testing.assert_allclose(model(digits["digits"][:8]), run.model(digits["digits"][:8]),
+                               atol=1e-6)

@@ -18,6 +18,7 @@ def test_help_and_argument_parsing_import_no_tensorflow():
     code = ("import sys\nfrom dlkit._cli import main\n"
             "for argv in (['--help'], ['train', '--help'], ['validate'], ['bogus'],\n"
             "             ['predict', '--help'], ['export', '--help'], ['serve', '--help'],\n"
+            "             ['score', '--help'],\n"
             "             ['export', 'RUN', '--format', 'tflite']):\n"
             "    try:\n        main(argv)\n    except SystemExit as exc:\n"
             "        assert exc.code in (0, 2), exc.code\n"
@@ -31,7 +32,7 @@ def test_help_lists_the_verbs():
     result = cli("--help")
     assert result.returncode == 0
     assert "train" in result.stdout and "validate" in result.stdout
-    for verb in ("predict", "export", "serve"):
+    for verb in ("predict", "score", "export", "serve"):
         assert verb in result.stdout
 
 

@@ -14,7 +14,10 @@ import numpy as np
 from dlkit._core.files import write_atomic
 from dlkit._deploy.progress import SampleProgress
 from dlkit._deploy.readers import open_reader
-from dlkit._deploy.trained import TrainedRun, open_run
+from dlkit._deploy.trained import ModelInput, TrainedRun
+from dlkit._model.saving import load_model
+from dlkit._plan.load import load_spec
+from dlkit._spec.spec import plan_of
 from dlkit._train.anomaly import Threshold, scorer
 
 BATCH_SIZE = 256
@@ -116,10 +119,16 @@ def score_file(run: Any, data: str | os.PathLike[str], *,
 
 
 def _opened(run: Any) -> tuple[Threshold, TrainedRun]:
-    """The run's threshold (which says it is an autoencoder's), then the run itself."""
+    """The run's threshold (which says it is an autoencoder's), then the run itself, with its
+    one input as the spec gives it (a VAE, a `keras.Model` subclass, has no input tensors)."""
     run_dir = Path(run.log_dir if hasattr(run, "log_dir") else os.fspath(run))
     threshold = Threshold.read(run_dir)
-    return threshold, open_run(run)
+    plan = plan_of(load_spec(run_dir / "spec.yaml"))
+    model = run.model if hasattr(run, "model") else \
+        load_model(run_dir / "model.keras", compile=False)
+    trained = TrainedRun(run_dir, plan, model)
+    trained.inputs = [ModelInput("x", plan.model.input_shape, plan.model.input_dtype)]
+    return threshold, trained
 
 
 def _scored(trained: TrainedRun, threshold: Threshold, data: Any, batch_size: int):

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from dlkit._model.penalties import weight_penalties
 from dlkit._plan.parts import make
 from dlkit._plan.plan import Plan
 
@@ -116,14 +117,14 @@ class GAN(keras.Model):
         both = tf.concat([tf.cast(real, fake.dtype), fake], axis=0)
         labels = tf.concat([tf.ones((count, 1)), tf.zeros((count, 1))], axis=0)
         loss = self.adversarial_loss(labels, self.discriminator(both, training=training))
-        return loss + _penalties(self.discriminator)
+        return loss + weight_penalties(self.discriminator)
 
     def generator_loss(self, fake: tf.Tensor, *, training: bool) -> tf.Tensor:
         """How well the discriminator spots generated samples (whose target label is 1)."""
         count = tf.shape(fake)[0]
         loss = self.adversarial_loss(tf.ones((count, 1)),
                                      self.discriminator(fake, training=training))
-        return loss + _penalties(self.generator)
+        return loss + weight_penalties(self.generator)
 
     def logged(self, d_loss: tf.Tensor, g_loss: tf.Tensor, distance: tf.Tensor
                ) -> dict[str, Any]:
@@ -161,12 +162,6 @@ class GAN(keras.Model):
 def samples_of(data: Any) -> tf.Tensor:
     """The real samples of a batch: ``x``, or the ``x`` of ``(x, y)`` (a GAN needs no labels)."""
     return data[0] if isinstance(data, (tuple, list)) else data
-
-
-def _penalties(model: keras.Model) -> tf.Tensor:
-    """The weight penalties of a network's layers (``model.regularization``, ...)."""
-    losses = model.losses
-    return tf.add_n([tf.cast(loss, tf.float32) for loss in losses]) if losses else 0.0
 
 
 def mmd(real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:

@@ -37,6 +37,7 @@ class AutoencoderPlan:
         noise: a layer put on the input in training only (a denoising autoencoder), or None.
         anomaly: how samples are scored.
         latent_dim: a VAE's code size (None for a plain autoencoder).
+        heads: a VAE's ``z_mean`` and ``z_log_var`` layers, after the encoder's (else ()).
     """
 
     kind: str
@@ -46,6 +47,7 @@ class AutoencoderPlan:
     noise: Part | None
     anomaly: AnomalyPlan
     latent_dim: int | None = None
+    heads: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)

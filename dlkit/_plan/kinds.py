@@ -164,6 +164,7 @@ def _autoencoder(model: dict, input_shape: tuple, stacks: dict, made: dict, nois
     plan = AutoencoderPlan(
         kind=kind, encoder=tuple(stacks["encoder"]), decoder=tuple(stacks["decoder"]),
         code_shape=code_shape, noise=noise, latent_dim=latent_dim,
+        heads=tuple(stacks.get("heads", ())),
         anomaly=AnomalyPlan(anomaly["error"], anomaly["method"],
                             float(anomaly.get("quantile", anomaly.get("std")))))
     shapes = _total(encoder, decoder, decoder)
