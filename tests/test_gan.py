@@ -145,3 +145,11 @@ def test_the_nan_guard_watches_both_losses_of_a_gan():
     guard.on_train_batch_end(4, {"d_loss": 0.7, "g_loss": 0.6})
     with pytest.raises(dlkit.TrainingError, match=r"the g_loss became nan in epoch 3, batch 5"):
         guard.on_train_batch_end(4, {"d_loss": 0.7, "g_loss": math.nan})
+
+
+def test_tools_for_other_kinds_refuse_a_gan_run_saying_what_to_do(gaussian_run):
+    for use in (lambda: dlkit.predict(gaussian_run.log_dir, gaussian(5)),
+                lambda: dlkit.landscape(gaussian_run.log_dir, grid=3)):
+        with pytest.raises(dlkit.SpecError, match="model.kind: .* not yet for GANs; a GAN run "
+                           "generates samples with dlkit.sample"):
+            use()

@@ -164,3 +164,9 @@ def test_validate_summarises_each_network(tmp_path):
         "ok: moons-gan: gan: generator 3 layers (4,610 parameters), discriminator 3 layers "
         "(4,417 parameters), 9,027 parameters in all, loss BinaryCrossentropy, optimizers Adam "
         "(generator), Adam (discriminator)")
+
+
+def test_diagnose_refuses_other_kinds_with_what_to_do():
+    with pytest.raises(dlkit.SpecError, match="dlkit diagnose is for stacks and graphs of "
+                       "layers, not yet for autoencoders"):
+        dlkit.diagnose(AUTOENCODER, histograms=False)

@@ -156,6 +156,16 @@ def split(arrays: Arrays, fraction: float, seed: int | None) -> Arrays:
                   take(arrays.y, val), arrays.classes)
 
 
+def as_targets(arrays: Arrays, fraction: float | None, seed: int | None) -> Arrays:
+    """Samples as their own targets, ``(x, x)`` (an autoencoder, a GAN: labels unused), with
+    `fraction` held out for validation as `split` holds it out when there is no ``x_val``."""
+    x, x_val = arrays.x, arrays.x_val
+    if x_val is None and fraction:
+        train, val = held_out(count(x), fraction, seed)
+        x, x_val = take(x, train), take(x, val)
+    return Arrays(x, x, x_val, x_val, arrays.classes)
+
+
 def held_out(count: int, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation indices: a seeded shuffle of `count` samples, `fraction` held out.
 

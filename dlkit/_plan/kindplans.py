@@ -5,7 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dlkit._core.errors import Problem, SpecError
 from dlkit._plan.parts import Part
+
+NAMES = {"sequential": "stacks and graphs of layers", "autoencoder": "autoencoders",
+         "vae": "VAEs", "gan": "GANs"}
+# What a run of each kind offers instead of a tool that does not take it.
+INSTEAD = {"gan": "a GAN run generates samples with dlkit.sample",
+           "vae": "a VAE run scores samples with dlkit.anomaly_scores and dlkit score",
+           "autoencoder": "an autoencoder run scores samples with dlkit.anomaly_scores"}
+
+
+def refuse_kind(kind: str, tool: str, *, takes: tuple[str, ...]) -> None:
+    """Stops a tool that does not take this kind of model, saying what to do instead.
+
+    Raises:
+        SpecError: at ``model.kind``, when `kind` is not one of `takes`.
+    """
+    if kind not in takes:
+        takes_text = " and ".join(NAMES[k] for k in takes)
+        raise SpecError(Problem("model.kind", f"{tool} is for {takes_text}"
+                                f", not yet for {NAMES[kind]}; {INSTEAD[kind]}"))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from dlkit._callbacks.seeds import EpochSeeds
 from dlkit._core.errors import DataError, Problem, SpecError
-from dlkit._data.arrays import Arrays, by_name, count, from_user, split, unlabeled
+from dlkit._data.arrays import (Arrays, as_targets, by_name, count, from_user, split,
+                                unlabeled)
 from dlkit._data.deterministic import epoch_keyed_batches
 from dlkit._data.labels import fit_labels
 from dlkit._data.sources import load
@@ -89,9 +90,12 @@ def split_arrays(plan: Plan, data: Any = None) -> Arrays:
 
 
 def _held_out(arrays: Arrays, plan: Plan) -> Arrays:
-    """Labels fitted to the loss, and the seeded validation split when the data has none."""
-    arrays = _with_labels_fitted(arrays, plan)
+    """Labels fitted to the loss, and the seeded validation split when the data has none (for
+    a model that learns from samples alone, the samples as targets)."""
     fraction = (plan.data or {}).get("validation_split", 0.2)
+    if not plan.model.supervised:
+        return as_targets(arrays, fraction, plan.seed)
+    arrays = _with_labels_fitted(arrays, plan)
     if arrays.x_val is None and fraction:
         arrays = split(arrays, fraction, plan.seed)
     return arrays

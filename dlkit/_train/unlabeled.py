@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from dlkit._core.errors import DataError, Problem
-from dlkit._data.arrays import Arrays, count, held_out, take
+from dlkit._data.arrays import Arrays, as_targets
 from dlkit._data.stream import Stream
 from dlkit._plan.callbacks import check_monitors
 from dlkit._plan.plan import Plan
@@ -55,11 +55,8 @@ def unlabeled_fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
     arrays = data if isinstance(data, Arrays) else load_data(plan, data)
     if isinstance(arrays, tf.data.Dataset):  # the user's batches: x, or (x, y)
         return {"x": arrays.map(lambda *batch: (batch[0], batch[0])), "shuffle": False}
+    arrays = as_targets(arrays, (plan.data or {}).get("validation_split", 0.2), plan.seed)
     x, x_val = arrays.x, arrays.x_val
-    fraction = (plan.data or {}).get("validation_split", 0.2)
-    if x_val is None and fraction:
-        train, val = held_out(count(x), fraction, plan.seed)
-        x, x_val = take(x, train), take(x, val)
     if x_val is None and plan.model.autoencoder is not None:
         raise DataError(Problem("data.validation_split", "an autoencoder chooses its anomaly "
                                 "threshold on validation samples: hold some out "
