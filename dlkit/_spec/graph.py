@@ -106,20 +106,18 @@ def graph_layout(spec: dict, problems: Problems) -> Layout | None:
 
 def network_layouts(spec: dict, problems: Problems
                     ) -> tuple[dict[str, Layout], tuple[tuple[str, str], ...]]:
-    """The networks of an autoencoder, VAE or GAN written as graphs, by name (``encoder``),
-    each's wiring checked and its blocks expanded; and the warnings for inputs and nodes
-    (of the networks or their blocks) that reach no output. Networks that are lists of
-    layers, and every network of another kind of model, have none."""
+    """An autoencoder's, VAE's or GAN's networks written as graphs, by name (``encoder``), each
+    checked and its blocks expanded; and warnings for what reaches no output (in them or in
+    blocks). Lists of layers, and other kinds of model, have no layout."""
     model = spec.get("model")
     kind = model_kind(model)
     if kind not in STACKS:
         return {}, ()
-    graphs = {name: model[name] for name in STACKS[kind] if isinstance(model.get(name), dict)}
     warnings: list[tuple[str, str]] = []
-    blocks = _checked_blocks(model, problems, warnings) if graphs else {}
+    blocks = _checked_blocks(model, problems, warnings)
     layouts = {}
-    for name, graph in graphs.items():
-        scope = _subgraph_scope(f"model.{name}", graph)
+    for name in (name for name in STACKS[kind] if isinstance(model.get(name), dict)):
+        scope = _subgraph_scope(f"model.{name}", model[name])
         _check_scope(scope, blocks, problems, warnings)
         expanded: list[Node] = []
         _Expander(blocks, problems, expanded).run(scope.nodes, scope.path,
