@@ -5,6 +5,7 @@ decoder files, `dlkit score`, and the data rules of a model that learns from x a
 import csv
 import json
 
+import keras
 import numpy as np
 import pytest
 import yaml
@@ -169,3 +170,60 @@ def test_a_vae_reports_its_kl_term_apart_and_scores_anomalies(tmp_path, digits):
     model = dlkit.load_model(run.log_dir / "model.keras")
     np.testing.assert_allclose(model(digits["digits"][:8]), run.model(digits["digits"][:8]),
                                atol=1e-6)
+
+
+def skip_autoencoder_by_hand():
+    """An autoencoder whose encoder has a skip connection, written with the functional API."""
+    from keras import layers
+
+    x = keras.Input((64,), name="x")
+    hidden = layers.Dense(32, activation="relu", name="hidden")(x)
+    back = layers.Dense(64, name="back")(hidden)
+    skip = layers.Add(name="skip")([back, x])
+    code = layers.Dense(8, name="code")(skip)
+    encoder = keras.Model(x, code, name="encoder")
+    decoder = keras.Sequential([keras.Input((8,)), layers.Dense(32, activation="relu"),
+                                layers.Dense(64, activation="sigmoid")], name="decoder")
+    inputs = keras.Input((64,))
+    return keras.Model(inputs, decoder(encoder(inputs)))
+
+
+SKIP_AUTOENCODER = {
+    "name": "skip-autoencoder", "seed": 3, "runtime": {"precision": "float32"},
+    "model": {"kind": "autoencoder", "input_shape": [64],
+              "encoder": {"inputs": ["x"], "graph": [
+                  {"name": "hidden", "type": "Dense", "units": 32, "activation": "relu",
+                   "inputs": "x"},
+                  {"name": "back", "type": "Dense", "units": 64, "inputs": "hidden"},
+                  {"name": "skip", "type": "Add", "inputs": ["back", "x"]},
+                  {"name": "code", "type": "Dense", "units": 8, "inputs": "skip"}]},
+              "decoder": [{"type": "Dense", "units": 32, "activation": "relu"},
+                          {"type": "Dense", "units": 64, "activation": "sigmoid"}]},
+    "train": {"epochs": 2, "batch_size": 64},
+}
+
+
+def test_an_encoder_with_a_skip_connection_is_the_model_written_by_hand(tmp_path, digits):
+    keras.utils.set_random_seed(5)
+    ours = dlkit.build(SKIP_AUTOENCODER)
+    keras.utils.set_random_seed(5)
+    theirs = skip_autoencoder_by_hand()
+    assert ours.count_params() == theirs.count_params() == \
+        (64 * 32 + 32) + (32 * 64 + 64) + (64 * 8 + 8) + (8 * 32 + 32) + (32 * 64 + 64)
+    encoder, by_hand = ours.get_layer("encoder"), theirs.get_layer("encoder")
+    assert [layer.get_config() for layer in encoder.layers] == \
+        [layer.get_config() for layer in by_hand.layers]
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):  # same draws
+        np.testing.assert_array_equal(a, b)
+
+    run = dlkit.train(SKIP_AUTOENCODER, data=digits["train"][:512], logdir=tmp_path, verbose=0)
+    assert len(run.history["val_loss"]) == 2
+    x = digits["digits"][:16]
+    loaded = {name: keras.saving.load_model(run.log_dir / f"{name}.keras", safe_mode=True,
+                                            compile=False) for name in ("encoder", "decoder")}
+    assert [layer.name for layer in loaded["encoder"].layers] == [
+        "x", "hidden", "back", "skip", "code"]
+    np.testing.assert_allclose(loaded["encoder"](x), run.model.get_layer("encoder")(x),
+                               atol=1e-6)
+    np.testing.assert_allclose(loaded["decoder"](loaded["encoder"](x)), run.model(x), atol=1e-5)
+    assert json.loads((run.log_dir / "anomaly.json").read_text())["threshold"] > 0

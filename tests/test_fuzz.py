@@ -162,6 +162,19 @@ VALID = [
         {"name": "c", "type": "Concatenate", "inputs": ["h", "x"]},
         {"name": "o", "type": "Dense", "units": 1, "inputs": ["c"]}], "outputs": "o"},
      "compile": {"loss": "mse", "metrics": ["mae"]}},
+    # Other kinds whose networks are graphs: skip connections and blocks inside them.
+    {"model": {"kind": "autoencoder", "input_shape": [6], "encoder": {"inputs": ["x"], "graph": [
+        {"name": "h", "type": "Dense", "units": 6, "activation": "relu", "inputs": "x"},
+        {"name": "s", "type": "Add", "inputs": ["h", "x"]},
+        {"name": "code", "type": "Dense", "units": 2, "inputs": "s"}], "output": "code"},
+        "decoder": [{"type": "Dense", "units": 6, "activation": "sigmoid"}]},
+     "train": {"epochs": 1}},
+    {"model": {"kind": "gan", "input_shape": [2], "latent_dim": 4, "blocks": {
+        "res": BLOCKS["res"]}, "generator": {"inputs": ["z"], "graph": [
+            {"name": "r", "block": "res", "inputs": "z", "with": {"units": 4}},
+            {"name": "out", "type": "Dense", "units": 2, "inputs": "r"}]},
+        "discriminator": [{"type": "Dense", "units": 4, "activation": "relu"},
+                          {"type": "Dense", "units": 1}]}},
 ]
 
 

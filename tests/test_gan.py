@@ -153,3 +153,21 @@ def test_tools_for_other_kinds_refuse_a_gan_run_saying_what_to_do(gaussian_run):
         with pytest.raises(dlkit.SpecError, match="model.kind: .* not yet for GANs; a GAN run "
                            "generates samples with dlkit.sample"):
             use()
+
+
+def test_a_gan_with_a_graph_discriminator_trains_and_saves_both_networks(tmp_path):
+    spec = copy.deepcopy(GAUSSIAN)
+    spec["model"]["discriminator"] = {"inputs": ["sample"], "graph": [
+        {"name": "h", "type": "Dense", "units": 8, "activation": "relu", "inputs": "sample"},
+        {"name": "joined", "type": "Concatenate", "inputs": ["h", "sample"]},
+        {"name": "logit", "type": "Dense", "units": 1, "inputs": "joined"}]}
+    spec.update(train={"epochs": 1, "batch_size": 64}, callbacks={})
+    run = dlkit.train(spec, data=gaussian(320), logdir=tmp_path, verbose=0)
+    assert set(run.history) == {"d_loss", "g_loss", "mmd", "val_d_loss", "val_g_loss",
+                                "val_mmd"}
+    assert run.model.discriminator_optimizer.iterations.numpy() == 4  # 256 samples, 64 a batch
+    discriminator = keras.saving.load_model(run.log_dir / "discriminator.keras", safe_mode=True,
+                                            compile=False)
+    assert [layer.name for layer in discriminator.layers] == ["sample", "h", "joined", "logit"]
+    x = gaussian(8)
+    np.testing.assert_allclose(discriminator(x), run.model.discriminator(x), atol=1e-6)

@@ -117,10 +117,11 @@ def test_kind_and_anomaly_mistakes_are_named():
         ("model.kind", "unknown model kind 'autoencodr' (did you mean 'autoencoder'?); "
                        "expected one of: sequential, autoencoder, vae, gan")]
     found = dict(problems(spec_with(
-        AUTOENCODER, layers=[], encoder={"inputs": {}, "graph": [], "outputs": "a"},
+        AUTOENCODER, layers=[], decoder={"type": "Dense", "units": 64},
         anomaly={"error": "mes", "quantile": 1.5, "std": 2})))
     assert "encoder and decoder stacks instead of layers" in found["model.layers"]
-    assert "graphs (inputs, graph, outputs) are not supported" in found["model.encoder"]
+    assert "expected a non-empty list of layers, like [{type: Dense, units: 8}], or a graph, " \
+        "like {inputs: [x], graph: [" in found["model.decoder"]
     assert "did you mean 'mse'" in found["model.anomaly.error"]
     assert "between 0 and 1" in found["model.anomaly.quantile"]
     assert "a setting of method mean_std" in found["model.anomaly.std"]
@@ -170,3 +171,134 @@ def test_diagnose_refuses_other_kinds_with_what_to_do():
     with pytest.raises(dlkit.SpecError, match="dlkit diagnose is for stacks and graphs of "
                        "layers, not yet for autoencoders"):
         dlkit.diagnose(AUTOENCODER, histograms=False)
+
+
+# Networks written as graphs: {inputs: [x], graph: [nodes as in model.graph], output: node}.
+SKIP_ENCODER = {"inputs": ["x"], "graph": [
+    {"name": "h", "type": "Dense", "units": 64, "activation": "relu", "inputs": "x"},
+    {"name": "skip", "type": "Add", "inputs": ["h", "x"]},
+    {"name": "code", "type": "Dense", "units": 4, "inputs": "skip"}]}
+GRAPH_DISCRIMINATOR = {"inputs": ["sample"], "graph": [
+    {"name": "h", "type": "Dense", "units": 8, "activation": "relu", "inputs": "sample"},
+    {"name": "joined", "type": "Concatenate", "inputs": ["h", "sample"]},
+    {"name": "logit", "type": "Dense", "units": 1, "inputs": "joined"}]}
+
+
+def test_every_wiring_problem_of_a_network_graph_at_once_with_its_path():
+    found = problems(spec_with(GAN, latent_dim=-1, discriminator={
+        "inputs": ["sample"], "outputs": "logit", "graph": [
+            {"name": "h", "type": "Dense", "units": 8, "inputs": "sampel"},
+            {"name": "h", "type": "Dense", "units": 8, "inputs": "sample"},
+            {"name": "a", "type": "Add", "inputs": ["b", "h"]},
+            {"name": "b", "type": "Dense", "units": 8, "inputs": "a"},
+            {"name": "late", "type": "Dense", "units": 8, "inputs": "logit"},
+            {"name": "logit", "type": "Dnse", "units": "$units", "inputs": "b"}]},
+        generator={"inputs": ["z", "w"], "graph": [
+            {"name": "g", "type": "Dense", "units": 2, "inputs": "z"}], "output": "gg"}))
+    assert found == [
+        ("model.latent_dim", found[0][1]),
+        ("model.generator.inputs", "expected a list of one input name, like [x], which takes "
+                                   "the noise vector of latent_dim values; received ['z', 'w']"),
+        ("model.generator.output", "unknown node 'gg' (did you mean 'g'?); the nodes are: g"),
+        ("model.discriminator.outputs", "unknown key 'outputs' (did you mean 'output'?)"),
+        ("model.discriminator.graph[0].inputs", "unknown node or input 'sampel' (did you mean "
+                                                "'sample'?); 'h' can take: sample"),
+        ("model.discriminator.graph[1].name", "duplicate name 'h': "
+         "model.discriminator.graph[0] has it already; every input and node needs its own "
+         "name (a node's name is its Keras layer name)"),
+        ("model.discriminator.graph[2].inputs[0]", "'b' makes a cycle: a -> b -> a; a graph "
+         "has no cycles: a node takes inputs and earlier nodes only"),
+        ("model.discriminator.graph[4].inputs", "'logit' is used before it is defined (at "
+         "model.discriminator.graph[5]); a node takes inputs and earlier nodes only: move "
+         "'late' below it"),
+        ("model.discriminator.graph[5].units", "'$units' is a block parameter; parameters are "
+         "for nodes inside model.blocks, whose instances set them with `with:`")]
+
+
+def test_shape_checks_hold_for_networks_written_as_graphs():
+    merge = dict(problems(spec_with(AUTOENCODER, encoder={"inputs": ["x"], "graph": [
+        {"name": "h", "type": "Dense", "units": 16, "inputs": "x"},
+        {"name": "skip", "type": "Add", "inputs": ["h", "x"]}]})))
+    assert merge == {"model.encoder.graph[1]": "Add cannot take 'h' of shape (None, 16) and "
+                     "'x' of shape (None, 64) together: Inputs have incompatible shapes. "
+                     "Received shapes (16,) and (64,)"}
+    decoder = {"inputs": ["code"], "graph": [{"name": "out", "type": "Dense", "units": 32,
+                                              "inputs": "code"}]}
+    assert "the decoder gives samples of shape [32], but an autoencoder reconstructs its " \
+        "input, of shape [64]" in dict(problems(spec_with(AUTOENCODER, encoder=SKIP_ENCODER,
+                                                          decoder=decoder)))["model.decoder"]
+    sigmoid = copy.deepcopy(GRAPH_DISCRIMINATOR)
+    sigmoid["graph"][2]["activation"] = "sigmoid"
+    sigmoid["output"], sigmoid["graph"][0]["units"] = "logit", 2
+    assert [path for path, _ in problems(spec_with(GAN, discriminator=sigmoid))] == \
+        ["model.discriminator.graph[2].activation"]
+    wide = copy.deepcopy(GRAPH_DISCRIMINATOR)
+    wide["output"] = "joined"
+    found = dict(problems(spec_with(GAN, discriminator=wide)))
+    assert "ends in one unit per sample" in found["model.discriminator"]
+    vae = spec_with(AUTOENCODER, kind="vae", latent_dim=2, encoder={"inputs": ["x"], "graph": [
+        {"name": "r", "type": "Reshape", "target_shape": [8, 8], "inputs": "x"}]})
+    assert "a VAE's encoder ends in a flat vector" in dict(problems(vae))["model.encoder"]
+    with pytest.warns(dlkit.SpecWarning, match=r"model.discriminator.graph\[1\]: node 'joined' "
+                      "reaches no output"):
+        dlkit.load_spec(spec_with(GAN, discriminator={**GRAPH_DISCRIMINATOR, "graph": [
+            *GRAPH_DISCRIMINATOR["graph"][:2], {**GRAPH_DISCRIMINATOR["graph"][2],
+                                                "inputs": "h"}]}))
+
+
+def test_blocks_work_inside_networks_and_overrides_reach_their_nodes():
+    block = {"inputs": ["x"], "params": {"units": 64}, "graph": [
+        {"name": "d", "type": "Dense", "units": "$units", "activation": "relu", "inputs": "x"},
+        {"name": "sum", "type": "Add", "inputs": ["d", "x"]}]}
+    spec = spec_with(AUTOENCODER, blocks={"residual": block}, encoder={"inputs": ["x"], "graph": [
+        {"name": "r1", "block": "residual", "inputs": "x"},
+        {"name": "code", "type": "Dense", "units": 4, "inputs": "r1"}]})
+    plan = plan_of(dlkit.load_spec(spec, overrides=["model.encoder.graph[1].units=3"]))
+    encoder = plan.model.autoencoder.encoder
+    assert [(node.name, node.inputs) for node in encoder.nodes] == [
+        ("r1.d", ("x",)), ("r1", ("r1.d", "x")), ("code", ("r1",))]
+    assert encoder.nodes[2].part.args["units"] == 3 and plan.model.autoencoder.code_shape == (3,)
+    assert plan.model.parameters == (64 * 64 + 64) + (64 * 3 + 3) + (3 * 16 + 16) + \
+        (16 * 64 + 64)
+    found = problems({**spec, "model": {**spec["model"], "blocks": {"residual": {
+        **block, "params": {"units": 32}}}}})
+    assert found == [("model.blocks.residual.graph[1]", "Add cannot take 'r1.d' of shape "
+                      "(None, 32) and 'x' of shape (None, 64) together: Inputs have "
+                      "incompatible shapes. Received shapes (32,) and (64,) (in block instance "
+                      "r1)")]
+
+
+def test_networks_written_as_graphs_build_into_named_functional_models(tmp_path):
+    vae = dlkit.build({**spec_with(AUTOENCODER, kind="vae", latent_dim=2, encoder=SKIP_ENCODER),
+                       "runtime": {"precision": "float32"}})
+    encoder = vae.encoder
+    assert encoder.name == "encoder" and [layer.name for layer in encoder.layers] == [
+        "x", "h", "skip", "code", "z_mean", "z_log_var"]
+    vae.save(tmp_path / "vae.keras")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras", safe_mode=True, compile=False)
+    x = np.random.default_rng(0).random((3, 64)).astype("float32")
+    np.testing.assert_allclose(loaded(x), vae(x), atol=1e-6)
+
+    gan = dlkit.build({**spec_with(GAN, discriminator=GRAPH_DISCRIMINATOR),
+                       "runtime": {"precision": "mixed_bfloat16"}})
+    discriminator = gan.discriminator
+    assert isinstance(discriminator, keras.Model) and discriminator.name == "discriminator"
+    assert discriminator.get_layer("joined").input[1].name == "sample"  # the skip connection
+    assert discriminator.get_layer("h").dtype_policy.name == "mixed_bfloat16"
+    assert discriminator.get_layer("logit").dtype_policy.name == "float32"  # the output node
+
+
+def test_validate_summarises_a_network_written_as_a_graph(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    import yaml
+
+    from dlkit._cli import main
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() replaces it
+    path = tmp_path / "ae.yaml"
+    path.write_text(yaml.safe_dump(spec_with(AUTOENCODER, encoder=SKIP_ENCODER)))
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "ok: tiny-ae: autoencoder: encoder a graph of 3 nodes (4,420 parameters), decoder 2 "
+        "layers (1,168 parameters), 5,588 parameters in all, loss mse, optimizer Adam")

@@ -51,7 +51,7 @@ def _kind(spec: Any, model: Any) -> str:
     names = ("generator", "discriminator") if kind == "gan" else ("encoder", "decoder")
     networks = [model.generator, model.discriminator] if kind == "gan" else \
         [model.get_layer(name) for name in names]
-    parts = ", ".join(f"{name} {len(spec['model'][name])} layers "
+    parts = ", ".join(f"{name} {_size(spec['model'][name])} "
                       f"({network.count_params():,} parameters)"
                       for name, network in zip(names, networks))
     if kind == "gan":
@@ -61,6 +61,13 @@ def _kind(spec: Any, model: Any) -> str:
         trained = f"optimizer {type(model.optimizer).__name__}"
     return f"{kind}: {parts}, {model.count_params():,} parameters in all, " \
         f"{_losses(compile_['loss'])}, {trained}"
+
+
+def _size(network: Any) -> str:
+    """``3 layers``, or ``a graph of 4 nodes`` (a block instance is one node)."""
+    if isinstance(network, Mapping):
+        return f"a graph of {len(network['graph'])} nodes"
+    return f"{len(network)} layers"
 
 
 def _name(value: Any) -> str:

@@ -1,6 +1,6 @@
 """An autoencoder as a plain functional `keras.Model`: an ``encoder`` and a ``decoder`` (each a
-`keras.Sequential` of the spec's layers, saved on their own as ``encoder.keras`` and
-``decoder.keras``), with an optional noise layer in front that acts in training only (a
+`keras.Sequential` of the spec's layers, or a functional model of its graph, saved on their own
+as ``encoder.keras`` and ``decoder.keras``), with an optional noise layer in front that acts in training only (a
 denoising autoencoder: noisy input, clean target). It trains on ``(x, x)``.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keras
 
+from dlkit._model.networks import network
 from dlkit._plan.plan import Plan
 
 
@@ -17,8 +18,6 @@ def autoencoder_model(plan: Plan) -> keras.Model:
     shape, autoencoder = plan.model.input_shape, plan.model.autoencoder
     inputs = keras.Input(shape)
     noisy = autoencoder.noise.make()(inputs) if autoencoder.noise is not None else inputs
-    encoder = keras.Sequential([keras.Input(shape),
-                                *(part.make() for part in autoencoder.encoder)], name="encoder")
-    decoder = keras.Sequential([keras.Input(autoencoder.code_shape),
-                                *(part.make() for part in autoencoder.decoder)], name="decoder")
+    encoder = network(autoencoder.encoder, shape, "encoder")
+    decoder = network(autoencoder.decoder, autoencoder.code_shape, "decoder")
     return keras.Model(inputs, decoder(encoder(noisy)), name=plan.name)

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from dlkit._model.networks import network
 from dlkit._model.penalties import weight_penalties
 from dlkit._plan.parts import make
 from dlkit._plan.plan import Plan
@@ -191,11 +192,8 @@ def _squared_distances(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 def gan_model(plan: Plan) -> GAN:
     """The (uncompiled) GAN of a plan; every Keras object in it is new."""
     gan, shape = plan.model.gan, plan.model.input_shape
-    generator = keras.Sequential([keras.Input((gan.latent_dim,)),
-                                  *(part.make() for part in gan.generator)], name="generator")
-    discriminator = keras.Sequential([keras.Input(shape),
-                                      *(part.make() for part in gan.discriminator)],
-                                     name="discriminator")
+    generator = network(gan.generator, (gan.latent_dim,), "generator")
+    discriminator = network(gan.discriminator, shape, "discriminator")
     return GAN(generator, discriminator, gan.latent_dim, name=plan.name)
 
 

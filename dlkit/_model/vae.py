@@ -18,8 +18,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from dlkit._model.networks import network
 from dlkit._model.penalties import weight_penalties
-from dlkit._plan.plan import Plan
+from dlkit._plan.plan import GraphPlan, Plan
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
@@ -112,12 +113,15 @@ def vae_model(plan: Plan) -> VAE:
     """The (uncompiled) VAE of a plan; every Keras object in it is new."""
     shape, vae = plan.model.input_shape, plan.model.autoencoder
     noise = vae.noise.make() if vae.noise is not None else None
-    inputs = keras.Input(shape)
-    features = inputs
-    for part in vae.encoder:
-        features = part.make()(features)
+    if isinstance(vae.encoder, GraphPlan):  # the heads on its output node, in one model
+        body = network(vae.encoder, shape, "encoder")
+        inputs, features = body.input, body.output
+    else:
+        inputs = keras.Input(shape)
+        features = inputs
+        for part in vae.encoder:
+            features = part.make()(features)
     encoder = keras.Model(inputs, [head.make()(features) for head in vae.heads],
                           name="encoder")
-    decoder = keras.Sequential([keras.Input((vae.latent_dim,)),
-                                *(part.make() for part in vae.decoder)], name="decoder")
+    decoder = network(vae.decoder, (vae.latent_dim,), "decoder")
     return VAE(encoder, decoder, noise=noise, name=plan.name)

@@ -1,12 +1,21 @@
-"""The plan of an autoencoder, a variational autoencoder or a GAN: the stacks of layer parts
-they are made of, and what is decided about them once (`dlkit._plan.kinds` makes these)."""
+"""The plan of an autoencoder, a variational autoencoder or a GAN: the networks they are made
+of (each a stack of layer parts, or a graph of them), and what is decided about them once
+(`dlkit._plan.kinds` makes these)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
 from dlkit._core.errors import Problem, SpecError
 from dlkit._plan.parts import Part
+
+if TYPE_CHECKING:  # the plan module imports this one
+    from dlkit._plan.plan import GraphPlan
+
+# A network: its layers in order (a keras.Sequential), or a graph (a functional keras.Model
+# whose one input takes what the network takes).
+Network = Union[tuple[Part, ...], "GraphPlan"]
 
 NAMES = {"sequential": "stacks and graphs of layers", "autoencoder": "autoencoders",
          "vae": "VAEs", "gan": "GANs"}
@@ -51,7 +60,7 @@ class AutoencoderPlan:
 
     Attributes:
         kind: ``autoencoder`` or ``vae``.
-        encoder, decoder: their layers, in order.
+        encoder, decoder: their layers in order, or their graphs.
         code_shape: what the encoder gives per sample (a VAE: ``(latent_dim,)``, the code its
             decoder takes).
         noise: a layer put on the input in training only (a denoising autoencoder), or None.
@@ -61,8 +70,8 @@ class AutoencoderPlan:
     """
 
     kind: str
-    encoder: tuple[Part, ...]
-    decoder: tuple[Part, ...]
+    encoder: Network
+    decoder: Network
     code_shape: tuple[int | None, ...]
     noise: Part | None
     anomaly: AnomalyPlan
@@ -76,14 +85,14 @@ class GanPlan:
 
     Attributes:
         latent_dim: the size of the noise vector the generator turns into a sample.
-        generator, discriminator: their layers, in order.
+        generator, discriminator: their layers in order, or their graphs.
         generator_optimizer, discriminator_optimizer: one optimizer each.
         loss: the adversarial loss, on the discriminator's logit (a name or a part).
     """
 
     latent_dim: int
-    generator: tuple[Part, ...]
-    discriminator: tuple[Part, ...]
+    generator: Network
+    discriminator: Network
     generator_optimizer: Part
     discriminator_optimizer: Part
     loss: str | Part

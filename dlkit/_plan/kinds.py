@@ -9,6 +9,10 @@ together, every problem at once:
   (``model.generator``), and the discriminator ends in one unit whose activation suits the loss
   (``model.discriminator``).
 
+A network is a list of layers (a `keras.Sequential`) or a graph (a functional `keras.Model`,
+`dlkit._spec.graph.network_layouts`): the same checks hold for both, a graph's problems at its
+nodes' paths (``model.encoder.graph[2]``).
+
 `kind_plan` returns the model and compile plans `dlkit._plan.load` puts in the `Plan`.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -23,12 +28,13 @@ import keras
 
 from dlkit._core.errors import Problems
 from dlkit._plan.callbacks import MONITORING
-from dlkit._plan.graph import logged_names
+from dlkit._plan.graph import graph_plan, logged_names
 from dlkit._plan.kindplans import AnomalyPlan, AutoencoderPlan, GanPlan
 from dlkit._plan.parts import Part, PartError, freeze, make
-from dlkit._plan.plan import CompilePlan, ModelPlan, OutputPlan
+from dlkit._plan.plan import CompilePlan, GraphPlan, ModelPlan, OutputPlan
 from dlkit._plan.resolver import Resolver, default_regularizer, loss_name
-from dlkit._plan.shapes import Shapes, check_shapes
+from dlkit._plan.shapes import Shapes, check_graph_shapes, check_shapes
+from dlkit._spec.graph import Layout, note_instance
 from dlkit._spec.rules import key_path
 from dlkit._spec.sections.kinds import STACKS
 
@@ -39,16 +45,19 @@ GAN_LOSSES = ("d_loss", "g_loss")
 GAN_MONITOR = "val_mmd"  # a GAN's default monitor: see `with_gan_monitors`
 
 
-def kind_plan(spec: dict, problems: Problems, precision: str
+def kind_plan(spec: dict, problems: Problems, precision: str,
+              layouts: Mapping[str, Layout] = MappingProxyType({})
               ) -> tuple[ModelPlan, CompilePlan] | None:
     """The model and compile plans of an autoencoder, VAE or GAN; None (its problems recorded)
-    when any part does not resolve or the stacks do not fit together. Runs inside
+    when any part does not resolve or the stacks do not fit together. `layouts` are its
+    networks written as graphs, by name (`dlkit._spec.graph.network_layouts`). Runs inside
     `dlkit._plan.shapes.scratch_graph`."""
     model, kind = spec["model"], spec["model"]["kind"]
     section = spec["compile"] if isinstance(spec["compile"], dict) else {}
     resolver = Resolver(problems, default_regularizer=_penalty(model, problems))
-    stacks = {name: _with_precision(_resolve(resolver, model.get(name), f"model.{name}",
-                                             problems), precision)
+    stacks = {name: _with_precision(_resolve(resolver, model.get(name), layouts.get(name),
+                                             f"model.{name}", problems),
+                                    precision, layouts.get(name))
               for name in STACKS[kind]}
     if kind == "vae" and isinstance(model.get("latent_dim"), int):
         stacks["heads"] = [Part.of(keras.layers.Dense, {"units": model["latent_dim"],
@@ -58,7 +67,8 @@ def kind_plan(spec: dict, problems: Problems, precision: str
     if model.get("noise") is not None and not problems.count_under("model.noise"):
         noise = resolver.layer(dict(model["noise"]), "model.noise")
     compile_ = _compile_parts(resolver, section, kind, problems)
-    made = {name: [_made(p, problems) for p in parts or () if p is not None]
+    made = {name: [_made(p, problems, _instance(layouts.get(name), i))
+                   for i, p in enumerate(parts or ()) if p is not None]
             for name, parts in stacks.items()}
     made_compile = {key: _made(value, problems) for key, value in compile_.items()
                     if key != "metrics"}
@@ -67,6 +77,8 @@ def kind_plan(spec: dict, problems: Problems, precision: str
             or any(p is None for parts in stacks.values() for p in parts):
         return None
     input_shape = tuple(model["input_shape"])
+    for name, layout in layouts.items():  # every node resolved: the graph's plan
+        stacks[name] = graph_plan(layout, stacks[name])
     if kind == "gan":
         return _gan(model, stacks, made, compile_, made_compile, problems)
     return _autoencoder(model, input_shape, stacks, made, noise, compile_, made_compile,
@@ -78,10 +90,17 @@ def _penalty(model: dict, problems: Problems) -> Part | None:
     return default_regularizer(setting, problems) if isinstance(setting, dict) else None
 
 
-def _resolve(resolver: Resolver, layers: object, path: str, problems: Problems
-             ) -> list[Part] | None:
-    """A stack's parts (None for each that does not resolve), or None when pass 1 found a
-    problem in its structure."""
+def _resolve(resolver: Resolver, layers: object, layout: Layout | None, path: str,
+             problems: Problems) -> list[Part] | None:
+    """A stack's parts, or a graph's in node order (None for each that does not resolve), or
+    None when pass 1 found a problem in its structure."""
+    if layout is not None:
+        parts = []
+        for node in layout.nodes:
+            start = len(problems.items)
+            parts.append(resolver.layer(dict(node.layer), node.path))
+            note_instance(problems, start, node.instance)
+        return parts
     if not isinstance(layers, list) or any(not isinstance(layer, dict) for layer in layers):
         return None
     return [resolver.layer(dict(layer), key_path(path, i))
@@ -89,13 +108,22 @@ def _resolve(resolver: Resolver, layers: object, path: str, problems: Problems
             for i, layer in enumerate(layers)]
 
 
-def _with_precision(parts: list[Part] | None, precision: str) -> list[Part] | None:
-    """A mixed dtype policy for every layer but the last of each stack (whose outputs,
-    reconstructions, samples and logits, stay float32) and preprocessing layers."""
+def _with_precision(parts: list[Part] | None, precision: str,
+                    layout: Layout | None = None) -> list[Part] | None:
+    """A mixed dtype policy for every layer but the last of each stack, or a graph's output
+    node (whose outputs, reconstructions, samples and logits, stay float32), and
+    preprocessing layers."""
     if parts is None or precision not in MIXED_PRECISIONS:
         return parts
-    return [p if p is None or "dtype" in p.args or i == len(parts) - 1 or hasattr(p.cls, "adapt")
+    last = len(parts) - 1 if layout is None else \
+        next((i for i, node in enumerate(layout.nodes) if node.name == layout.outputs), -1)
+    return [p if p is None or "dtype" in p.args or i == last or hasattr(p.cls, "adapt")
             else p.with_args(dtype=precision) for i, p in enumerate(parts)]
+
+
+def _instance(layout: Layout | None, index: int) -> str:
+    """The block instance a graph's node belongs to, for messages ("" for none)."""
+    return layout.nodes[index].instance if layout is not None else ""
 
 
 def _compile_parts(resolver: Resolver, section: dict, kind: str,
@@ -119,12 +147,14 @@ def _compile_parts(resolver: Resolver, section: dict, kind: str,
     return parts
 
 
-def _made(part: Any, problems: Problems) -> Any:
+def _made(part: Any, problems: Problems, instance: str = "") -> Any:
     """Makes a part once, so that Keras checks its values; None after recording a refusal."""
     try:
         return make(part)
     except PartError as exc:
+        start = len(problems.items)
         problems.add(exc.path, exc.message)
+        note_instance(problems, start, instance)
         return None
 
 
@@ -135,7 +165,7 @@ def _autoencoder(model: dict, input_shape: tuple, stacks: dict, made: dict, nois
     kind, latent_dim = model["kind"], model.get("latent_dim")
     if noise is not None:
         check_shapes(input_shape, [noise.make()], [noise], problems)
-    encoder = check_shapes(input_shape, made["encoder"], stacks["encoder"], problems)
+    encoder = _fit(stacks, "encoder", input_shape, made, problems)
     if encoder is None:
         return None
     code_shape = tuple(encoder.output_shape[1:])
@@ -150,7 +180,7 @@ def _autoencoder(model: dict, input_shape: tuple, stacks: dict, made: dict, nois
                                   stacks["heads"][head:head + 1], problems)
             encoder = _total(encoder, shapes, shapes)
         code_shape = (latent_dim,)
-    decoder = check_shapes(code_shape, made["decoder"], stacks["decoder"], problems)
+    decoder = _fit(stacks, "decoder", code_shape, made, problems)
     if decoder is None:
         return None
     got = tuple(decoder.output_shape[1:])
@@ -162,7 +192,7 @@ def _autoencoder(model: dict, input_shape: tuple, stacks: dict, made: dict, nois
         return None
     anomaly = model["anomaly"]
     plan = AutoencoderPlan(
-        kind=kind, encoder=tuple(stacks["encoder"]), decoder=tuple(stacks["decoder"]),
+        kind=kind, encoder=stacks["encoder"], decoder=stacks["decoder"],
         code_shape=code_shape, noise=noise, latent_dim=latent_dim,
         heads=tuple(stacks.get("heads", ())),
         anomaly=AnomalyPlan(anomaly["error"], anomaly["method"],
@@ -170,6 +200,26 @@ def _autoencoder(model: dict, input_shape: tuple, stacks: dict, made: dict, nois
     shapes = _total(encoder, decoder, decoder)
     return _model_plan(input_shape, shapes, autoencoder=plan), \
         _autoencoder_compile(kind, shapes, compile_, made_compile)
+
+
+def _fit(stacks: dict, name: str, input_shape: tuple, made: dict,
+         problems: Problems) -> Shapes | None:
+    """Assembles network `name` on inputs of `input_shape` (its layers made in `made`); keeps
+    in `stacks` what its plan holds: a tuple of parts, or a graph with that input shape."""
+    stack = stacks[name]
+    if isinstance(stack, GraphPlan):
+        stacks[name] = replace(stack, inputs=MappingProxyType(dict.fromkeys(stack.inputs,
+                                                                            input_shape)))
+        return check_graph_shapes(stacks[name], made[name], problems)
+    stacks[name] = tuple(stack)
+    return check_shapes(input_shape, made[name], stack, problems)
+
+
+def _output_part(stack: tuple[Part, ...] | GraphPlan) -> Part:
+    """The part of a network's last layer, or of a graph's output node."""
+    if isinstance(stack, GraphPlan):
+        return next(node.part for node in stack.nodes if node.name == stack.outputs)
+    return stack[-1]
 
 
 def _reshape_hint(got: tuple, want: tuple) -> str:
@@ -211,9 +261,8 @@ def _gan(model: dict, stacks: dict, made: dict, compile_: dict, made_compile: di
          problems: Problems) -> tuple[ModelPlan, CompilePlan] | None:
     """Plans a GAN whose parts all resolved, after checking that its two networks fit."""
     input_shape, latent_dim = tuple(model["input_shape"]), model["latent_dim"]
-    generator = check_shapes((latent_dim,), made["generator"], stacks["generator"], problems)
-    discriminator = check_shapes(input_shape, made["discriminator"], stacks["discriminator"],
-                                 problems)
+    generator = _fit(stacks, "generator", (latent_dim,), made, problems)
+    discriminator = _fit(stacks, "discriminator", input_shape, made, problems)
     if generator is not None and tuple(generator.output_shape[1:]) != input_shape:
         got = tuple(generator.output_shape[1:])
         problems.add("model.generator", f"the generator gives samples of shape {list(got)}, "
@@ -224,8 +273,8 @@ def _gan(model: dict, stacks: dict, made: dict, compile_: dict, made_compile: di
         _check_logit(discriminator, stacks["discriminator"], made_compile["loss"], problems)
     if problems.items or generator is None or discriminator is None:
         return None
-    plan = GanPlan(latent_dim=latent_dim, generator=tuple(stacks["generator"]),
-                   discriminator=tuple(stacks["discriminator"]),
+    plan = GanPlan(latent_dim=latent_dim, generator=stacks["generator"],
+                   discriminator=stacks["discriminator"],
                    generator_optimizer=compile_["generator_optimizer"],
                    discriminator_optimizer=compile_["discriminator_optimizer"],
                    loss=freeze(compile_["loss"]))
@@ -239,7 +288,8 @@ def _gan(model: dict, stacks: dict, made: dict, compile_: dict, made_compile: di
     return _model_plan(input_shape, shapes, gan=plan), compile_plan
 
 
-def _check_logit(shapes: Shapes, parts: list[Part], loss: Any, problems: Problems) -> None:
+def _check_logit(shapes: Shapes, stack: tuple[Part, ...] | GraphPlan, loss: Any,
+                 problems: Problems) -> None:
     """The discriminator ends in one unit, a logit or a probability as the loss takes it."""
     got = tuple(shapes.output_shape[1:])
     if got != (1,):
@@ -248,8 +298,8 @@ def _check_logit(shapes: Shapes, parts: list[Part], loss: Any, problems: Problem
                      f"{list(got)}")
         return
     logits = bool(getattr(loss, "from_logits", False))
-    activation = parts[-1].args.get("activation")
-    last = key_path(parts[-1].path, "activation")
+    activation = _output_part(stack).args.get("activation")
+    last = key_path(_output_part(stack).path, "activation")
     if logits and activation == "sigmoid":
         problems.add(last, "the loss takes logits (from_logits: true) but the discriminator "
                      "ends in a sigmoid; leave its last layer linear")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,7 +33,8 @@ from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
 from dlkit._spec.sections.kinds import model_kind
-from dlkit._spec.graph import Layout, Node, graph_layout, merge_instances, note_instance
+from dlkit._spec.graph import (Layout, Node, graph_layout, merge_instances, network_layouts,
+                               note_instance)
 from dlkit._spec.spaces import find_spaces
 from dlkit._spec.spec import DEFAULT_NAME, Spec, plan_of, raw_spec
 from dlkit._spec.structure import TOP_KEYS, check_schema
@@ -138,11 +140,14 @@ def _kind_plan(spec: dict, problems: Problems, precision: str,
     Raises:
         SpecError: listing every problem found, in spec order.
     """
+    layouts, unreached = network_layouts(spec, problems)  # its networks written as graphs
     with random_state_kept(), scratch_graph():
-        planned = kind_plan(spec, problems, precision)
+        planned = kind_plan(spec, problems, precision, layouts)
         callbacks = callback_settings(spec, problems)
     if problems.items or planned is None:
-        raise SpecError(in_spec_order(reported(problems.items)))
+        raise SpecError(in_spec_order(merge_instances(reported(problems.items))))
+    for path, message in unreached:
+        warnings.warn(f"{path}: {message}", SpecWarning, stacklevel=4)
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=4)
     model, compile_ = planned
@@ -263,12 +268,15 @@ def _outside(items: list[Problem], first: int, places: tuple[str, ...]) -> list[
 
 def in_spec_order(items: list[Problem]) -> list[Problem]:
     """Drops repeats and sorts problems as their places appear in a spec: section, then the
-    model's parts (inputs, blocks, layers or nodes by index, outputs)."""
+    model's parts (inputs, blocks, layers or nodes by index, outputs; inside a network written
+    as a graph, its inputs, nodes and output)."""
     def place(problem: Problem) -> tuple[int, int, int]:
         section = re.split(r"[.\[]", problem.path, maxsplit=1)[0]
         rank = TOP_KEYS.index(section) if section in TOP_KEYS else -1
         part = re.match(r"model\.(\w+)", problem.path)
         part = MODEL_PARTS.index(part.group(1)) if part and part.group(1) in MODEL_PARTS else -1
-        layer = re.match(r"model\.\w+\[(\d+)\]", problem.path)
+        layer = re.match(r"model\.\w+(?:\.graph)?\[(\d+)\]", problem.path)
+        if layer is None and re.match(r"model\.\w+\.output\b", problem.path):
+            return rank, part, sys.maxsize  # a network's output node, after its nodes
         return rank, part, int(layer.group(1)) if layer else -1
     return sorted(dict.fromkeys(items), key=place)

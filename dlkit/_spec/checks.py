@@ -12,12 +12,29 @@ from typing import Any
 from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import is_int, is_number, key_path
 from dlkit._spec.sections.compile import per_output
-from dlkit._spec.sections.graph import PARAMETER, layer_lists, output_names
+from dlkit._spec.sections.graph import PARAMETER, output_names
+from dlkit._spec.sections.kinds import KIND_STACKS
 
 SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
 EARLY_STOPPING_MODES = ("auto", "min", "max")
 PATIENCE_MINIMUM = {"early_stopping": 0, "reduce_lr_on_plateau": 0, "checkpoint": 0,
                     "overfitting": 1}
+
+
+def layer_lists(model: dict) -> Iterator[tuple[str, list]]:
+    """Every list of layers in a model section, with its path: the stack's layers, the
+    graph's nodes, each block's nodes, and an autoencoder's or GAN's networks (a list of
+    layers, or a graph's nodes)."""
+    for key in ("layers", "graph", *KIND_STACKS):
+        if isinstance(model.get(key), list):
+            yield f"model.{key}", model[key]
+        elif key in KIND_STACKS and isinstance(model.get(key), dict) \
+                and isinstance(model[key].get("graph"), list):
+            yield f"model.{key}.graph", model[key]["graph"]
+    blocks = model.get("blocks")
+    for name, block in (blocks.items() if isinstance(blocks, dict) else ()):
+        if isinstance(block, dict) and isinstance(block.get("graph"), list):
+            yield f"model.blocks.{name}.graph", block["graph"]
 
 
 def walk_layers(spec: dict) -> Iterator[tuple[dict, str]]:

@@ -8,6 +8,10 @@ instance ``b1`` are named ``b1.<node>``, except the block's output node, which t
 instance's own name ``b1`` (so later nodes take ``b1`` as their input). Expanded nodes keep
 the spec path where their layer is written (``model.blocks.residual.graph[1]``) and the name
 of the instance they belong to, so messages point at both.
+
+The networks of an autoencoder, VAE or GAN written as graphs (``model.encoder: {inputs: [x],
+graph, output}``) are checked and expanded the same way, one layout each (`network_layouts`),
+their paths under the network (``model.encoder.graph[2].inputs``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 from dlkit._core.errors import Problem, Problems, did_you_mean
 from dlkit._spec.rules import key_path
 from dlkit._spec.sections.graph import PARAMETER
+from dlkit._spec.sections.kinds import STACKS, model_kind
 from dlkit._spec.sections.model import is_graph_model
 
 INSTANCE_NOTE = re.compile(r" \(in block instances? ([^()]+)\)$")
@@ -50,7 +55,8 @@ class Layout:
     """A graph model with its blocks expanded.
 
     Attributes:
-        inputs: input name -> shape, in spec order.
+        inputs: input name -> shape, in spec order (None for a network of an autoencoder,
+            VAE or GAN: its input's shape is known once the networks before it are assembled).
         nodes: every node, in an order where each comes after what it takes.
         outputs: one node's name (one unnamed output), or output name -> node name.
         warnings: ``(path, message)`` for each input or node that reaches no output.
@@ -79,13 +85,10 @@ def graph_layout(spec: dict, problems: Problems) -> Layout | None:
     recorded), so the layers of the others are still resolved and checked.
     """
     model = spec.get("model")
-    if not is_graph_model(model):
+    if not is_graph_model(model) or model_kind(model) in STACKS:
         return None
     warnings: list[tuple[str, str]] = []
-    blocks = model["blocks"] if isinstance(model.get("blocks"), dict) else {}
-    for name, block in blocks.items():
-        if isinstance(block, dict):
-            _check_scope(_block_scope(name, block), blocks, problems, warnings)
+    blocks = _checked_blocks(model, problems, warnings)
     inputs = model["inputs"] if isinstance(model.get("inputs"), dict) else {}
     nodes = model["graph"] if isinstance(model.get("graph"), list) else []
     outputs = model.get("outputs")
@@ -101,6 +104,40 @@ def graph_layout(spec: dict, problems: Problems) -> Layout | None:
                   tuple(warnings))
 
 
+def network_layouts(spec: dict, problems: Problems
+                    ) -> tuple[dict[str, Layout], tuple[tuple[str, str], ...]]:
+    """An autoencoder's, VAE's or GAN's networks written as graphs, by name (``encoder``), each
+    checked and its blocks expanded; and warnings for what reaches no output (in them or in
+    blocks). Lists of layers, and other kinds of model, have no layout."""
+    model = spec.get("model")
+    kind = model_kind(model)
+    if kind not in STACKS:
+        return {}, ()
+    warnings: list[tuple[str, str]] = []
+    blocks = _checked_blocks(model, problems, warnings)
+    layouts = {}
+    for name in (name for name in STACKS[kind] if isinstance(model.get(name), dict)):
+        scope = _subgraph_scope(f"model.{name}", model[name])
+        _check_scope(scope, blocks, problems, warnings)
+        expanded: list[Node] = []
+        _Expander(blocks, problems, expanded).run(scope.nodes, scope.path,
+                                                  {n: n for n, _ in scope.inputs})
+        output = scope.outputs[0][1] if scope.outputs else ""
+        layouts[name] = Layout(MappingProxyType({n: None for n, _ in scope.inputs}),
+                               tuple(expanded), output, ())
+    return layouts, tuple(warnings)
+
+
+def _checked_blocks(model: dict, problems: Problems, warnings: list[tuple[str, str]]) -> dict:
+    """The model's blocks (those that are mappings), each block's wiring checked."""
+    blocks = model["blocks"] if isinstance(model.get("blocks"), dict) else {}
+    for name, block in blocks.items():
+        if isinstance(block, dict):
+            _check_scope(_subgraph_scope(key_path("model.blocks", str(name)), block), blocks,
+                         problems, warnings)
+    return blocks
+
+
 def _output_references(outputs: object) -> list[tuple[str, str]]:
     """``(path, node name)`` for each output that names a node."""
     if isinstance(outputs, str):
@@ -111,8 +148,8 @@ def _output_references(outputs: object) -> list[tuple[str, str]]:
             if isinstance(v, str)]
 
 
-def _block_scope(name: str, block: dict) -> _Scope:
-    path = key_path("model.blocks", str(name))
+def _subgraph_scope(path: str, block: dict) -> _Scope:
+    """The scope of a block, or of a network written as a graph, at `path`."""
     inputs = block.get("inputs") if isinstance(block.get("inputs"), list) else []
     nodes = block.get("graph") if isinstance(block.get("graph"), list) else []
     output = block.get("output", _last_name(nodes))

@@ -18,6 +18,9 @@ model:
   outputs: b1                                   # a node, or {output name: node}
 ```
 
+The networks of an autoencoder, VAE or GAN (``model.encoder``, ...) may be graphs too, in a
+block's shape without parameters: ``{inputs: [x], graph: [...], output: node}`` (`check_subgraph`).
+
 Here only the structure is checked (names, types, keys); `dlkit._spec.graph` checks the wiring
 (unknown names, order, cycles, duplicates, what reaches no output) and expands the blocks.
 """
@@ -30,11 +33,11 @@ from typing import Any
 
 from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import check_keys, check_layer, check_shape, key_path, mapping_or_none
-from dlkit._spec.sections.kinds import KIND_STACKS
 
 GRAPH_KEYS = ("inputs", "graph", "outputs", "blocks")
 BLOCK_NODE_KEYS = ("name", "inputs", "block", "with")
 BLOCK_KEYS = ("inputs", "params", "graph", "output")
+NETWORK_KEYS = ("inputs", "graph", "output")  # a kind's network written as a graph
 # Inputs, nodes, outputs, blocks and parameters: names that are also Keras layer names and
 # metric-name prefixes (`label_accuracy`); a "." is kept for the nodes blocks expand into.
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
@@ -51,9 +54,7 @@ def check_graph_model(model: dict, problems: Problems) -> dict:
     if "inputs" in model:
         _inputs(model["inputs"], problems)
     blocks = model.get("blocks", {})
-    if mapping_or_none(blocks, "model.blocks", problems) is not None:
-        for name, block in blocks.items():
-            _block(name, block, key_path("model.blocks", str(name)), problems)
+    check_blocks(blocks, problems)
     if "graph" in model:
         check_nodes(model["graph"], "model.graph", None, problems)
     if "outputs" in model:
@@ -155,29 +156,42 @@ def parameter_uses(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from parameter_uses(item, key_path(path, index))
 
 
-def _block(name: object, value: object, path: str, problems: Problems) -> None:
-    check_name(name, path, problems, what="block")
-    block = mapping_or_none(value, path, problems)
-    if block is None:
-        return
-    check_keys(block, BLOCK_KEYS, path, problems)
-    inputs = block.get("inputs")
-    if not (isinstance(inputs, list) and inputs):
-        problems.add(key_path(path, "inputs"), "expected a non-empty list of the block's input "
-                     f"names, like [x]; received {inputs!r}")
+def check_blocks(value: object, problems: Problems) -> None:
+    """``model.blocks``: each a named sub-graph with parameters."""
+    if mapping_or_none(value, "model.blocks", problems) is not None:
+        for name, block in value.items():
+            path = key_path("model.blocks", str(name))
+            check_name(name, path, problems, what="block")
+            if mapping_or_none(block, path, problems) is not None:
+                check_subgraph(block, path, problems)
+
+
+def check_subgraph(graph: dict, path: str, problems: Problems, *, network: str = "",
+                   takes: str = "") -> None:
+    """A block (``{inputs, params, graph, output}``) or a `network` of another kind of model
+    (``the encoder``, whose one input `takes` ``the sample``) written as a graph: ``{inputs:
+    [x], graph, output}``, without parameters."""
+    check_keys(graph, NETWORK_KEYS if network else BLOCK_KEYS, path, problems)
+    owner = network or "the block"
+    inputs = graph.get("inputs")
+    if not (isinstance(inputs, list) and inputs) or (network and len(inputs) != 1):
+        want = f"a list of one input name, like [x], which takes {takes}" if network else \
+            "a non-empty list of the block's input names, like [x]"
+        problems.add(key_path(path, "inputs"), f"expected {want}; received {inputs!r}")
     else:
         for index, item in enumerate(inputs):
             check_name(item, key_path(key_path(path, "inputs"), index), problems, what="input")
-    params = block.get("params", {})
+    params = {} if network else graph.get("params", {})
     if mapping_or_none(params, key_path(path, "params"), problems) is None:
         params = {}
     for param in params:
         check_name(param, key_path(key_path(path, "params"), str(param)), problems,
                    what="parameter")
-    check_nodes(block.get("graph"), key_path(path, "graph"), params, problems)
-    if "output" in block and not isinstance(block["output"], str):
-        problems.add(key_path(path, "output"), "expected the name of the block's node whose "
-                     f"result the block gives, received {block['output']!r}")
+    check_nodes(graph.get("graph"), key_path(path, "graph"), None if network else params,
+                problems)
+    if "output" in graph and not isinstance(graph["output"], str):
+        problems.add(key_path(path, "output"), f"expected the name of {owner}'s node whose "
+                     f"result {owner} gives, received {graph['output']!r}")
 
 
 def _outputs(value: object, problems: Problems) -> None:
@@ -202,15 +216,3 @@ def output_names(model: object) -> list[str]:
     """The names of a graph model's named outputs (``outputs: {label: head}``), else []."""
     outputs = model.get("outputs") if isinstance(model, dict) else None
     return [str(name) for name in outputs] if isinstance(outputs, dict) else []
-
-
-def layer_lists(model: dict) -> Iterator[tuple[str, list]]:
-    """Every list of layers in a model section, with its path: the stack's layers, the
-    graph's nodes, each block's nodes, and an autoencoder's or GAN's stacks."""
-    for key in ("layers", "graph", *KIND_STACKS):
-        if isinstance(model.get(key), list):
-            yield f"model.{key}", model[key]
-    blocks = model.get("blocks")
-    for name, block in (blocks.items() if isinstance(blocks, dict) else ()):
-        if isinstance(block, dict) and isinstance(block.get("graph"), list):
-            yield f"model.blocks.{name}.graph", block["graph"]

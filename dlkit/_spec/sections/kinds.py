@@ -5,8 +5,8 @@ variational autoencoders and GANs, which learn from unlabeled data.
 model:
   kind: autoencoder                  # sequential (default) | autoencoder | vae | gan
   input_shape: [64]
-  encoder: [{type: Dense, units: 8, activation: relu}]     # stacks of layers
-  decoder: [{type: Dense, units: 64, activation: sigmoid}]
+  encoder: [{type: Dense, units: 8, activation: relu}]     # stacks of layers, or graphs:
+  decoder: [{type: Dense, units: 64, activation: sigmoid}]  # {inputs: [x], graph, output}
   noise: {type: GaussianNoise, stddev: 0.1}     # optional: a denoising autoencoder
   anomaly: {error: mse, method: quantile, quantile: 0.99}
 model:
@@ -21,8 +21,12 @@ compile:                             # a GAN's: two optimizers and the adversari
   loss: {type: BinaryCrossentropy, from_logits: true}
 ```
 
-Here only the structure is checked; `dlkit._plan.kinds` resolves the stacks and checks that
-they fit together (the decoder gives back the input's shape, the generator's samples fit the
+A network written as a graph has one input, which takes what the network takes (the sample, the
+code or the noise), nodes as in ``model.graph`` (`dlkit._spec.sections.graph`: merge layers,
+and instances of ``model.blocks``), and an ``output`` node (its last by default).
+
+Here only the structure is checked; `dlkit._spec.graph` checks a graph's wiring and
+`dlkit._plan.kinds` resolves the stacks and checks that they fit together (the decoder gives back the input's shape, the generator's samples fit the
 discriminator).
 """
 
@@ -33,16 +37,21 @@ import copy
 from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import (check_component, check_keys, check_layer, check_shape, is_int,
                                is_number, key_path, mapping_or_none, type_name)
+from dlkit._spec.sections.graph import check_blocks, check_subgraph
 
 KINDS = ("sequential", "autoencoder", "vae", "gan")
 # Each kind's stacks of layers, in the order they run.
 STACKS = {"autoencoder": ("encoder", "decoder"), "vae": ("encoder", "decoder"),
           "gan": ("generator", "discriminator")}
 KIND_STACKS = ("encoder", "decoder", "generator", "discriminator")
+# What each network takes: the input of a network written as a graph.
+TAKES = {"encoder": "the sample", "decoder": "the code", "discriminator": "a sample",
+         "generator": "the noise vector of latent_dim values"}
 MODEL_KEYS = {
-    "autoencoder": ("kind", "input_shape", "encoder", "decoder", "noise", "anomaly"),
-    "vae": ("kind", "input_shape", "latent_dim", "encoder", "decoder", "noise", "anomaly"),
-    "gan": ("kind", "input_shape", "latent_dim", "generator", "discriminator"),
+    "autoencoder": ("kind", "input_shape", "encoder", "decoder", "noise", "anomaly", "blocks"),
+    "vae": ("kind", "input_shape", "latent_dim", "encoder", "decoder", "noise", "anomaly",
+            "blocks"),
+    "gan": ("kind", "input_shape", "latent_dim", "generator", "discriminator", "blocks"),
 }
 ERRORS = ("mse", "mae")  # a sample's reconstruction error: mean squared or absolute error
 METHODS = {"quantile": ("quantile", 0.99), "mean_std": ("std", 3.0)}  # -> its setting, default
@@ -87,12 +96,15 @@ def check_kind_model(model: dict, problems: Problems) -> dict:
     if "latent_dim" in MODEL_KEYS[kind]:
         checked["latent_dim"] = _latent_dim(model.get("latent_dim"), kind, problems)
     for stack in STACKS[kind]:
-        checked[stack] = _stack(model.get(stack), stack, kind, problems)
+        checked[stack] = _stack(model.get(stack), stack, problems)
     if model.get("noise") is not None:
         check_layer(model["noise"], "model.noise", problems)
         checked["noise"] = model["noise"]
     if "anomaly" in MODEL_KEYS[kind]:
         checked["anomaly"] = _anomaly(model.get("anomaly", {}), problems)
+    if "blocks" in model:  # sub-graphs the networks written as graphs may place
+        check_blocks(model["blocks"], problems)
+        checked["blocks"] = model["blocks"]
     return checked
 
 
@@ -104,14 +116,15 @@ def _latent_dim(value: object, kind: str, problems: Problems) -> object:
     return value
 
 
-def _stack(value: object, stack: str, kind: str, problems: Problems) -> object:
+def _stack(value: object, stack: str, problems: Problems) -> object:
+    """A network: a list of layers, or a graph ``{inputs: [x], graph: [...], output}``."""
     path = f"model.{stack}"
-    if isinstance(value, dict) and "graph" in value:
-        problems.add(path, f"{_a(kind)}'s {stack} is a list of layers; graphs (inputs, graph, "
-                     "outputs) are not supported inside it")
+    if isinstance(value, dict) and ("graph" in value or "inputs" in value):
+        check_subgraph(value, path, problems, network=f"the {stack}", takes=TAKES[stack])
     elif not isinstance(value, list) or not value:
         problems.add(path, f"expected a non-empty list of layers, like [{{type: Dense, units: "
-                     f"8}}]; received {type_name(value)}: {value!r}")
+                     f"8}}], or a graph, like {{inputs: [x], graph: [{{name: d1, type: Dense, "
+                     f"units: 8, inputs: x}}, ...]}}; received {type_name(value)}: {value!r}")
     else:
         for index, layer in enumerate(value):
             check_layer(layer, key_path(path, index), problems)
