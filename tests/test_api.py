@@ -7,8 +7,8 @@ INTENDED = ["BadFileWarning", "ClusterError", "DataError", "DlkitError", "Export
             "ExtraMissingError", "InitializationWarning", "ModelFileError", "Problem", "Run",
             "RunDirError", "SearchResult", "SearchSpec", "Spec", "SpecError", "SpecWarning",
             "TrainingError", "build", "callbacks", "diagnose", "export", "landscape",
-            "load_model", "load_search", "load_spec", "predict", "predict_file", "search",
-            "serve", "sharpness", "train"]
+            "load_model", "load_search", "load_spec", "predict", "predict_file", "schema",
+            "search", "serve", "sharpness", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():
