@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from dlkit._analysis.sharpness import sharpness
     from dlkit._analysis.spec_diagnose import diagnose
     from dlkit._deploy.export import export
+    from dlkit._deploy.generate import sample
     from dlkit._deploy.predict import predict, predict_file
+    from dlkit._deploy.scores import anomaly_scores, score_file
     from dlkit._deploy.serve.server import serve
     from dlkit._model.build import build
     from dlkit._model.saving import load_model
@@ -62,6 +64,7 @@ __all__ = [
     "SpecError",
     "SpecWarning",
     "TrainingError",
+    "anomaly_scores",
     "build",
     "callbacks",
     "diagnose",
@@ -72,7 +75,9 @@ __all__ = [
     "load_spec",
     "predict",
     "predict_file",
+    "sample",
     "schema",
+    "score_file",
     "search",
     "serve",
     "sharpness",
@@ -80,6 +85,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "anomaly_scores": ("dlkit._deploy.scores", "anomaly_scores"),
     "build": ("dlkit._model.build", "build"),
     "callbacks": ("dlkit._train.callbacks", "callbacks"),
     "diagnose": ("dlkit._analysis.spec_diagnose", "diagnose"),
@@ -87,6 +93,8 @@ _LAZY = {
     "landscape": ("dlkit._analysis.run_landscape", "landscape"),
     "predict": ("dlkit._deploy.predict", "predict"),
     "predict_file": ("dlkit._deploy.predict", "predict_file"),
+    "sample": ("dlkit._deploy.generate", "sample"),
+    "score_file": ("dlkit._deploy.scores", "score_file"),
     "serve": ("dlkit._deploy.serve.server", "serve"),
     "load_model": ("dlkit._model.saving", "load_model"),
     "load_search": ("dlkit._search.spec", "load_search"),

@@ -6,9 +6,9 @@ from conftest import python
 INTENDED = ["BadFileWarning", "ClusterError", "DataError", "DlkitError", "ExportError",
             "ExtraMissingError", "InitializationWarning", "ModelFileError", "Problem", "Run",
             "RunDirError", "SearchResult", "SearchSpec", "Spec", "SpecError", "SpecWarning",
-            "TrainingError", "build", "callbacks", "diagnose", "export", "landscape",
-            "load_model", "load_search", "load_spec", "predict", "predict_file", "schema",
-            "search", "serve", "sharpness", "train"]
+            "TrainingError", "anomaly_scores", "build", "callbacks", "diagnose", "export",
+            "landscape", "load_model", "load_search", "load_spec", "predict", "predict_file",
+            "sample", "schema", "score_file", "search", "serve", "sharpness", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():

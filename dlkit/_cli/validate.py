@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     spec = search.smallest
     model = dlkit.build(spec)
+    if "kind" in spec["model"]:  # an autoencoder, VAE or GAN
+        print(f"ok: {spec.name}: {_kind(spec, model)}")
+        return 0
     layers = f"{len(model.layers)} layers"
     if "graph" in spec["model"]:
         inputs, outputs = len(model.inputs), len(model.outputs)
@@ -41,14 +44,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kind(spec: Any, model: Any) -> str:
+    """``autoencoder: encoder 2 layers (1,040 parameters), decoder ...``: each network's size,
+    then the whole's, and how it is compiled."""
+    kind, compile_ = spec["model"]["kind"], spec["compile"]
+    names = ("generator", "discriminator") if kind == "gan" else ("encoder", "decoder")
+    networks = [model.generator, model.discriminator] if kind == "gan" else \
+        [model.get_layer(name) for name in names]
+    parts = ", ".join(f"{name} {len(spec['model'][name])} layers "
+                      f"({network.count_params():,} parameters)"
+                      for name, network in zip(names, networks))
+    if kind == "gan":
+        trained = ("optimizers " + ", ".join(
+            f"{_name(compile_[f'{name}_optimizer'])} ({name})" for name in names))
+    else:
+        trained = f"optimizer {type(model.optimizer).__name__}"
+    return f"{kind}: {parts}, {model.count_params():,} parameters in all, " \
+        f"{_losses(compile_['loss'])}, {trained}"
+
+
+def _name(value: Any) -> str:
+    return value if isinstance(value, str) else value["type"]
+
+
 def _losses(loss: Any) -> str:
     """``loss mse``, or ``losses label sparse_categorical_crossentropy, score mse``."""
-    def name(value: Any) -> str:
-        return value if isinstance(value, str) else value["type"]
-
     if isinstance(loss, Mapping) and "type" not in loss:
-        return "losses " + ", ".join(f"{output} {name(value)}" for output, value in loss.items())
-    return f"loss {name(loss)}"
+        return "losses " + ", ".join(f"{output} {_name(value)}" for output, value in loss.items())
+    return f"loss {_name(loss)}"
 
 
 def _search_summary(search: SearchSpec, smallest: int, largest: int) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 from dlkit._core.errors import RunDirError
 from dlkit._model.saving import load_model
+from dlkit._plan.kindplans import refuse_kind
 from dlkit._plan.load import load_spec
 from dlkit._plan.plan import Plan
 from dlkit._spec.spec import plan_of
@@ -117,6 +118,8 @@ def open_run(run: Any) -> TrainedRun:
         raise RunDirError(f"{run_dir} is not a finished run directory ({what}); pass the "
                           "directory `dlkit train` printed, like logs/<name>/<YYYYmmdd-HHMMSS>")
     plan = plan_of(load_spec(run_dir / "spec.yaml"))
+    refuse_kind(plan.model.kind, "predicting, exporting and serving",
+                takes=("sequential", "autoencoder"))
     model = run.model if hasattr(run, "model") else load_model(run_dir / "model.keras",
                                                                compile=False)
     return TrainedRun(run_dir, plan, model, _recorded_classes(run_dir, output_names(model)))

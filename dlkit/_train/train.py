@@ -33,10 +33,17 @@ from dlkit._spec.spec import Spec, plan_of
 from dlkit._train import rundir
 from dlkit._train.adapt import adapt_layers, load_adapted, save_adapted
 from dlkit._train.callbacks import make_callbacks
-from dlkit._train.fitdata import deterministic, fit_arguments, load_data, training_inputs
+from dlkit._train.fitdata import (
+    deterministic,
+    fit_arguments,
+    load_data,
+    training_inputs,
+)
+from dlkit._train.kindfiles import write_kind_files
 from dlkit._train.pictures import best_epoch, write_pictures
 from dlkit._train.resume import check_backup, unfinished_run
 from dlkit._train.streaming import checked_stream, stream_fit_arguments, stream_inputs
+from dlkit._train.unlabeled import labels_note, unlabeled_fit_arguments
 
 # What a collective raises when another worker died, hung or cannot be reached.
 PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
@@ -77,8 +84,10 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
 
     Args:
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
-        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays or a `tf.data.Dataset` of batches;
-            by default the spec's ``data`` section is loaded.
+        data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays (for a graph model of several
+            inputs or outputs, dicts of arrays keyed by their names) or a `tf.data.Dataset`
+            of batches; by default the spec's ``data`` section is loaded. An autoencoder or
+            a GAN learns from ``x`` alone: it also takes ``x`` or ``(x, None, x_val, None)``.
         logdir: the log root; default ``$DLKIT_LOGDIR`` or ``logs``.
         resume: continue the newest unfinished run of this spec's name under the log root.
         callbacks: more Keras callbacks, called after dlkit's own.
@@ -149,6 +158,7 @@ class _Prepared:
     first_epoch: int
     adapted: list  # preprocessing layers adapted on the training split
     classes: list  # class names, where the data has them
+    note: str | None  # an autoencoder's or GAN's labels, left unused
 
 
 def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path | None = None,
@@ -169,7 +179,10 @@ def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path 
                precision=plan.runtime.precision, strategy=strategy_name(strategy),
                replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
                **({"workers": cluster.size} if cluster else {}),
-               **({"classes": ready.classes} if ready.classes else {}))
+               **({"classes": ready.classes} if ready.classes else {}),
+               **({"note": ready.note} if ready.note else {}))
+        if ready.note and verbose != 0 and chief:
+            print(f"dlkit: note: {ready.note}")
         cbs = [*ready.extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
                                              progress=choose_mode(verbose) if chief else None,
                                              **(_session(start) if start else {})),
@@ -197,6 +210,7 @@ def _prepare(plan: Plan, data: Any, strategy: tf.distribute.Strategy, cluster: C
     """Loads and checks the data, builds (or reloads) the model, finds the first epoch and
     adapts preprocessing layers: everything that can fail before a file is written."""
     loaded = load_data(plan, data)
+    note = labels_note(plan, loaded)  # an autoencoder's or GAN's unused labels
     stream = checked_stream(plan, loaded) if isinstance(loaded, Stream) else None
     with strategy.scope():
         model = (resume_dir and load_adapted(resume_dir, plan)) or build_plan(
@@ -208,7 +222,7 @@ def _prepare(plan: Plan, data: Any, strategy: tf.distribute.Strategy, cluster: C
                                                     first_epoch)
     adapted = adapt_layers(model, inputs) if resume_dir is None else []
     classes = list(getattr(stream or loaded, "classes", None) or [])
-    return _Prepared(model, fit_args, extra, validation, first_epoch, adapted, classes)
+    return _Prepared(model, fit_args, extra, validation, first_epoch, adapted, classes, note)
 
 
 def _fit_data(plan: Plan, loaded: Any, stream: Stream | None,
@@ -221,7 +235,8 @@ def _fit_data(plan: Plan, loaded: Any, stream: Stream | None,
                                            workers=cluster.size if cluster else 1,
                                            first_epoch=first_epoch)
         return args, extra, args["validation_data"], stream_inputs(stream)
-    args = fit_arguments(plan, loaded)
+    args = fit_arguments(plan, loaded) if plan.model.supervised else \
+        unlabeled_fit_arguments(plan, loaded)
     validation, inputs, extra = args.get("validation_data"), training_inputs(args), []
     if plan.deterministic:
         args, extra = deterministic(args, plan, first_epoch)
@@ -351,13 +366,15 @@ def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
     and marks the run finished."""
     metrics = record["metrics"]
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
+    write_kind_files(run_dir, model, plan, validation,
+                     tensorboard=plan.callback("tensorboard") is not None)
     if pictures:
         write_pictures(run_dir, metrics=metrics, name=plan.name,
                        best=best_epoch(metrics, record.get("best")), model=model,
                        validation=validation, classifier=_classifiers(plan),
                        classes=tuple(classes) or None,
                        tensorboard=plan.callback("tensorboard") is not None)
-    details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
+    details: dict[str, Any] = {"epochs_run": len(next(iter(metrics.values()), []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
     if stop is not None:
         details["early_stopping"] = stop
