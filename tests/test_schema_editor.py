@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+import keras
 import pytest
 import pytest_asyncio
 import yaml
@@ -32,8 +33,8 @@ def server_command() -> list[str]:
     """The server's command line; a missing server skips (fails under CI=true)."""
     found = str(SERVER) if SERVER.exists() else shutil.which("yaml-language-server")
     if found is None or shutil.which("node") is None:
-        message = ("yaml-language-server (npm) is not installed: npm install --prefix .ci/node "
-                   "yaml-language-server@2.0.0, as .ci/run does")
+        message = ("yaml-language-server (npm) is not installed: run npm ci --prefix .ci/node "
+                   "(the version .ci/node/package-lock.json pins), as .ci/run does")
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -122,24 +123,24 @@ async def test_the_examples_name_the_schema_and_pass_it_in_the_editor(server):
 
 
 async def test_completion_offers_layer_types_and_a_dense_layers_arguments(server):
-    document = Document(server, example_with("    - type: \n    - type: Dense\n      units: 8\n"
-                                             "      \n"))
+    document = Document(server, example_with("    - type: \n    - type: Dense\n      \n"))
     types_offered = await document.completion(document.position("- type: \n", 8))
     assert "Conv2D" in types_offered and "Dense" in types_offered
-    arguments = await document.completion(document.position("units: 8\n      \n", 16))
-    assert {"kernel_initializer", "activation", "use_bias"} <= set(arguments)
-    assert "units" not in arguments  # already there
+    arguments = await document.completion(document.position("Dense\n      \n", 12))
+    assert {"units", "kernel_initializer", "activation", "use_bias"} <= set(arguments)
     assert "filters" not in arguments  # a Conv2D argument, not a Dense one
 
 
 async def test_hover_shows_keras_own_description(server):
     document = Document(server, example_with("    - {type: Dropout, rate: 0.2}\n"))
-    first_line = inspect.cleandoc(__import__("keras").layers.Dropout.__doc__).splitlines()[0]
-    assert first_line in await document.hover(document.position("Dropout", 2))
+    first_line = inspect.cleandoc(keras.layers.Dropout.__doc__).splitlines()[0]
+    assert first_line in await document.hover(document.position("Dropout, rate: 0.2", 2))
 
 
 async def test_a_misspelt_key_gets_a_diagnostic(server):
-    document = Document(server, example_with("    - type: Dense\n      unitz: 8\n"))
+    document = Document(server, example_with("    - type: Dense\n      units: 8\n"
+                                             "      kernel_initialiser: he_normal\n"))
     found = await document.diagnostics()
     assert [(d.range.start.line, d.message) for d in found] == [
-        (document.position("unitz").line, "Property unitz is not allowed.")]
+        (document.position("kernel_initialiser").line,
+         "Property kernel_initialiser is not allowed.")]

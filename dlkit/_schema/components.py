@@ -39,8 +39,8 @@ def _layers(defs: Defs) -> dict:
     types = layer_types()
     special = _layer_argument(defs)
     return {"description": COMPONENT_DOCS["layer"], "type": "object", "required": ["type"],
-            "allOf": [*_family(defs, "layer", types, special, ranges=True),
-                      _unknown(sorted(types))]}
+            "properties": {"type": {"enum": sorted(types)}},
+            "allOf": _family(defs, "layer", types, special, ranges=True)}
 
 
 def _layer_argument(defs: Defs) -> Special:
@@ -68,8 +68,8 @@ def _component(defs: Defs, names: Names) -> dict:
         branches.insert(0, {"if": _named(sorted(names.plain)), "then": {"properties": {
             "type": {"description": "A function: it takes no arguments."}}}})
     form = defs.ref(f"{kind}.form", lambda: {
-        "type": "object", "required": ["type"], "allOf": [*branches, _unknown(known)],
-        "unevaluatedProperties": False})
+        "type": "object", "required": ["type"], "properties": {"type": {"enum": known}},
+        "allOf": branches, "unevaluatedProperties": False})
     return {"description": COMPONENT_DOCS[kind], **defs.variable_or(
         {"if": {"type": "object"}, "then": form, "else": {"enum": sorted(names.bare)}})}
 
@@ -133,10 +133,3 @@ def _limit(props: dict[str, dict], ranges: Mapping[str, Any]) -> None:
 
 def _named(names: list[str]) -> dict:
     return {"properties": {"type": {"enum": names}}, "required": ["type"]}
-
-
-def _unknown(names: list[str]) -> dict:
-    """A name no class answers to: the error lists every known one."""
-    return {"if": {"properties": {"type": {"not": {"enum": names}}}, "required": ["type"]},
-            "then": {"properties": {"type": {"enum": names}}}}
-
