@@ -16,6 +16,9 @@ from dlkit._spec.sections.callbacks import CALLBACK_DEFAULTS, CALLBACK_KEYS
 from dlkit._spec.sections.compile import COMPILE_KEYS
 from dlkit._spec.sections.data import BAD_FILES, DATA_KEYS, DATA_SOURCES
 from dlkit._spec.sections.graph import BLOCK_KEYS, BLOCK_NODE_KEYS, NAME, RESERVED_OUTPUTS
+from dlkit._spec.sections.kinds import COMPILE_KEYS as KIND_COMPILE_KEYS
+from dlkit._spec.sections.kinds import ERRORS, GAN_OPTIMIZER, KINDS, METHODS
+from dlkit._spec.sections.kinds import MODEL_KEYS as KIND_MODEL_KEYS
 from dlkit._spec.sections.model import MODEL_KEYS
 from dlkit._spec.sections.runtime import PEER_TIMEOUT, PRECISIONS, RUNTIME_KEYS, STRATEGIES
 from dlkit._spec.sections.search import (ALGORITHMS, DEFAULT_TRIALS, DIRECTIONS, SEARCH_KEYS,
@@ -63,7 +66,13 @@ def name_pattern(what: str) -> dict[str, Any]:
                            "letter or '_'."}
 
 
-SEED = {"anyOf": [integer(0, 2**32 - 1), {"type": "null"}]}
+def or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` or null; an error in a value that is not null is about `schema` alone (and
+    points inside it), unlike ``anyOf``."""
+    return {"if": {"type": "null"}, "else": schema}
+
+
+SEED = or_null(integer(0, 2**32 - 1))
 SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}
 COUNT = integer(1, 10**6)
 SHAPE = {"type": "array", "minItems": 1, "items": {"anyOf": [integer(1, 10**7), {"type": "null"}]},
@@ -71,7 +80,12 @@ SHAPE = {"type": "array", "minItems": 1, "items": {"anyOf": [integer(1, 10**7), 
                         "dimension of any size."}
 NODE_INPUTS = {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1,
                                                "items": {"type": "string"}}]}
-NONE = {"type": "null"}
+STACK = {"type": "array", "minItems": 1, "items": ref("stack_layer")}
+
+
+def union(*tuples: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of several pass-1 tuples, each once, in order."""
+    return tuple(dict.fromkeys(key for keys in tuples for key in keys))
 
 TOP = Section("A dlkit spec: a network, how to train it, and where its data comes from.", {
     "name": Key("The run name (1-100 letters, digits, '.', '_' or '-'); runs go to "
@@ -81,7 +95,7 @@ TOP = Section("A dlkit spec: a network, how to train it, and where its data come
     "deterministic": Key("true: op determinism, bitwise-repeatable runs on a CPU (with seed).",
                          {"type": "boolean"}, False),
     "data": Key("Where dlkit.train and `dlkit train` get data; dlkit.build ignores it.",
-                {"anyOf": [ref("section.data"), NONE]}, None),
+                or_null(ref("section.data")), None),
     "model": Key("The network: a stack (input_shape, layers) or a graph (inputs, graph, "
                  "outputs).", ref("section.model")),
     "compile": Key("Optimizer, loss and metrics, as model.compile takes them.",
@@ -92,7 +106,7 @@ TOP = Section("A dlkit spec: a network, how to train it, and where its data come
     "runtime": Key("Where and how fast training runs.", ref("section.runtime"), {}),
     "search": Key("How `dlkit search` tries the values of the spec's search spaces.",
                   ref("section.search")),
-}, TOP_KEYS, required=("model", "compile"))
+}, TOP_KEYS, required=("model",))
 
 DATA = Section("The training data.", {
     "source": Key("A bundled dataset (" + ", ".join(DATA_SOURCES[:4]) + "), a file or folder "
@@ -102,9 +116,9 @@ DATA = Section("The training data.", {
                 {"type": "string"}),
     "target": Key("csv: the column to predict.", {"type": "string"}),
     "validation_split": Key("The fraction held out for validation (null: none; npz x_val "
-                            "and y_val arrays win).", {"anyOf": [
-                                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-                                NONE]}, 0.2),
+                            "and y_val arrays win).", or_null(
+                                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+                            0.2),
     "samples": Key("moons, spirals, sine: how many samples to make.", integer(1, 10**7)),
     "noise": Key("moons, spirals, sine: the noise added.", {"type": "number", "minimum": 0}),
     "categorical": Key("csv: columns to one-hot encode even when they hold numbers.",
@@ -114,8 +128,11 @@ DATA = Section("The training data.", {
                      "stop"),
 }, DATA_KEYS, required=("source",))
 
-MODEL = Section("The network: a stack of layers, or a graph of named inputs, nodes and "
-                "outputs.", {
+MODEL = Section("The network: a stack of layers, a graph of named inputs, nodes and outputs, "
+                "or an autoencoder, VAE or GAN (kind).", {
+    "kind": Key("sequential (a stack or a graph trained on labels), autoencoder, vae "
+                "(variational autoencoder) or gan; the last three learn from unlabeled data.",
+                {"enum": list(KINDS)}, "sequential"),
     "input_shape": Key("A stack's input shape, without the batch dimension.", SHAPE),
     "layers": Key("A stack's layers in order, each {type: <Keras layer>, **its arguments}.",
                   {"type": "array", "minItems": 1, "items": ref("stack_layer")}),
@@ -136,9 +153,37 @@ MODEL = Section("The network: a stack of layers, or a graph of named inputs, nod
                    "additionalProperties": ref("section.block")}),
     "regularization": Key("A default penalty for every kernel without its own, like "
                           "{l2: 1.0e-4} or {type: L1L2, l1: 1.0e-5, l2: 1.0e-4}.",
-                          {"anyOf": [ref("default_penalty"), ref("regularizer.form"), NONE]},
+                          or_null({"anyOf": [ref("default_penalty"), ref("regularizer.form")]}),
                           None),
-}, MODEL_KEYS)
+    "encoder": Key("autoencoder, vae: the layers that squeeze a sample into its code.", STACK),
+    "decoder": Key("autoencoder, vae: the layers that give the sample back from its code "
+                   "(its last layer gives input_shape).", STACK),
+    "generator": Key("gan: the layers that turn latent_dim random numbers into a sample.",
+                     STACK),
+    "discriminator": Key("gan: the layers that tell real samples from generated ones (one "
+                         "logit).", STACK),
+    "latent_dim": Key("vae: the size of the code; gan: the size of the generator's input.",
+                      integer(1, 10**5)),
+    "noise": Key("autoencoder, vae: a noise layer on the input in training (a denoising "
+                 "autoencoder), like {type: GaussianNoise, stddev: 0.1}.",
+                 or_null(ref("nested_layer")), None),
+    "anomaly": Key("autoencoder, vae: how a sample's anomaly score is measured and where the "
+                   "threshold lies.", ref("section.anomaly"), {}),
+}, union(MODEL_KEYS, *KIND_MODEL_KEYS.values()))
+
+ANOMALY = Section("A sample's anomaly score (its reconstruction error) and the threshold, "
+                  "chosen on the validation data's scores.", {
+    "error": Key("mse or mae: a sample's mean squared or absolute reconstruction error.",
+                 {"enum": list(ERRORS)}, "mse"),
+    "method": Key("quantile (the threshold is that quantile of the validation scores) or "
+                  "mean_std (their mean plus std standard deviations).",
+                  {"enum": list(METHODS)}, "quantile"),
+    "quantile": Key("method quantile: the quantile, between 0 and 1.",
+                    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                    METHODS["quantile"][1]),
+    "std": Key("method mean_std: standard deviations above the mean.",
+               {"type": "number", "exclusiveMinimum": 0}, METHODS["mean_std"][1]),
+}, ("error", "method", *(setting for setting, _ in METHODS.values())))
 
 DEFAULT_PENALTY = Section("The strengths of the penalty on every kernel without its own.", {
     "l1": Key("L1 strength.", {"type": "number", "minimum": 0}),
@@ -183,9 +228,13 @@ COMPILE = Section("How the model is compiled.", {
                                "additionalProperties": {"type": "array",
                                                         "items": ref("metric")}}]}, []),
     "loss_weights": Key("Output name -> the weight of its loss (an output left out weighs 1).",
-                        {"anyOf": [{"type": "object", "additionalProperties": {
-                            "type": "number", "minimum": 0}}, NONE]}),
-}, COMPILE_KEYS, required=("loss",))
+                        or_null({"type": "object", "additionalProperties": {
+                            "type": "number", "minimum": 0}})),
+    "generator_optimizer": Key("gan: the generator's optimizer.", ref("optimizer"),
+                               GAN_OPTIMIZER),
+    "discriminator_optimizer": Key("gan: the discriminator's optimizer.", ref("optimizer"),
+                                   GAN_OPTIMIZER),
+}, union(COMPILE_KEYS, *KIND_COMPILE_KEYS.values()))
 
 TRAIN = Section("How long and on what batches to train.", {
     "epochs": Key("Passes over the training data.", integer(1, 10**6), 10),
@@ -236,7 +285,7 @@ SEARCH = Section("How `dlkit search` tries the spaces' values (KerasTuner's orac
     "algorithm": Key("grid (every combination), random, bayesian (a Gaussian process) or "
                      "hyperband.", {"enum": list(ALGORITHMS)}, "random"),
     "max_trials": Key("Trials to run (grid: the whole grid when null); not for hyperband.",
-                      {"anyOf": [COUNT, NONE]}, DEFAULT_TRIALS),
+                      or_null(COUNT), DEFAULT_TRIALS),
     "objective": Key("A metric the trials log (its direction inferred), or {name, "
                      "direction}.", {"anyOf": [{"type": "string", "minLength": 1},
                                                ref("section.objective")]}, "val_loss"),
@@ -244,7 +293,7 @@ SEARCH = Section("How `dlkit search` tries the spaces' values (KerasTuner's orac
     "executions_per_trial": Key("Trainings per trial (new seeds); the score is their mean.",
                                 COUNT, 1),
     "max_epochs": Key("hyperband: epochs of its longest trials. Default: train.epochs.",
-                      {"anyOf": [COUNT, NONE]}, None),
+                      or_null(COUNT), None),
     "factor": Key("hyperband: the reduction factor between its rounds.", integer(2, 10**6), 3),
     "worker_timeout": Key("Seconds a distributed search waits for word from a worker.",
                           SECONDS, WORKER_TIMEOUT),
@@ -254,7 +303,7 @@ OBJECTIVE = Section("The metric a search optimizes, and which way.", {
     "name": Key("A metric the trials log, like val_accuracy.", {"type": "string",
                                                                 "minLength": 1}),
     "direction": Key("min or max. Default: inferred from the name.",
-                     {"anyOf": [{"enum": list(DIRECTIONS)}, NONE]}),
+                     or_null({"enum": list(DIRECTIONS)})),
 }, None, required=("name",))
 
 SPACE = Section("A search space: `dlkit search` tries values from it.", {
@@ -272,6 +321,7 @@ SPACE = Section("A search space: `dlkit search` tries values from it.", {
 # Where each section is in a spec, as the drift test walks the schema and pass 1.
 SECTIONS: dict[str, Section] = {
     "": TOP, "data": DATA, "model": MODEL, "model.regularization": DEFAULT_PENALTY,
+    "model.anomaly": ANOMALY,
     "model.blocks.<block>": BLOCK, "model.graph[<block instance>]": BLOCK_NODE,
     "model.graph[<layer>]": LAYER_NODE, "compile": COMPILE, "train": TRAIN,
     "callbacks": CALLBACKS, "runtime": RUNTIME, "search": SEARCH, "search.objective": OBJECTIVE,
@@ -279,7 +329,8 @@ SECTIONS: dict[str, Section] = {
 }
 # The definition in the schema's $defs that holds each section.
 DEFINITIONS = {"": None, "data": "section.data", "model": "section.model",
-               "model.regularization": "default_penalty", "model.blocks.<block>":
+               "model.regularization": "default_penalty", "model.anomaly": "section.anomaly",
+               "model.blocks.<block>":
                "section.block", "model.graph[<block instance>]": "block_instance",
                "model.graph[<layer>]": "layer_node", "compile": "section.compile",
                "train": "section.train", "callbacks": "section.callbacks",

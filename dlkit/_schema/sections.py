@@ -10,6 +10,7 @@ from __future__ import annotations
 from dlkit._data.keras_datasets import keras_dataset_names
 from dlkit._plan.callbacks import CLASSES, settable_arguments
 from dlkit._schema.arguments import properties
+from dlkit._schema.conditions import data_rules, kind_rules
 from dlkit._schema.keys import DEFINITIONS, SECTIONS, Key, Section, integer
 from dlkit._schema.values import Defs, described
 from dlkit._spec.checks import EARLY_STOPPING_MODES, PATIENCE_MINIMUM
@@ -41,7 +42,7 @@ def add_sections(defs: Defs) -> dict:
         {"type": "string", "pattern": "^(" + "|".join(ONLINE_PREFIXES) + ").+"}]})
     for key in CLASSES:
         defs.ref(f"callback.{key}", lambda key=key: callback(defs, key))
-    return section(defs, "", SECTIONS[""])
+    return {**section(defs, "", SECTIONS[""]), "allOf": kind_rules()}
 
 
 def section(defs: Defs, path: str, part: Section, *, closed: bool = True) -> dict:
@@ -55,6 +56,8 @@ def section(defs: Defs, path: str, part: Section, *, closed: bool = True) -> dic
         schema["additionalProperties"] = False
     if path == "model.regularization":
         schema["minProperties"] = 1  # a penalty states its strength
+    if path == "data":
+        schema["allOf"] = data_rules()
     return schema
 
 
@@ -67,8 +70,10 @@ def _property(defs: Defs, path: str, name: str, key: Key) -> dict:
 def _defined_elsewhere(schema: dict) -> bool:
     """Whether a value is a definition (or null): a section, or a component that may itself
     be a search space."""
+    if schema.get("if") == {"type": "null"}:  # or null
+        schema = schema["else"]
     choices = schema.get("anyOf", [schema])
-    return all(set(c) == {"$ref"} or c == {"type": "null"} for c in choices)
+    return all(set(c) == {"$ref"} for c in choices)
 
 
 def callback(defs: Defs, key: str) -> dict:
