@@ -22,6 +22,8 @@ DEFAULT_KIND = KINDS[0]
 # Keys every kind's model section takes besides its own (`check_model`).
 SHARED_MODEL_KEYS = ("regularization",)
 FILE_SOURCES = ("npz", "csv", *FOLDER_SOURCES)  # a path to a file or a folder
+# A key that must not be there (not `false`: jsonschema would report it at the mapping).
+ABSENT = {"not": {}}
 
 
 def kind_rules() -> list[dict]:
@@ -49,14 +51,17 @@ def stack_or_graph() -> dict:
     """A graph (any of its keys) takes no stack keys; a stack needs its input shape and
     layers."""
     return {"if": {"anyOf": [{"required": [key]} for key in GRAPH_KEYS]},
-            "then": {"properties": {key: False for key in STACK_KEYS}},
+            "then": {"properties": {key: ABSENT for key in STACK_KEYS}},
             "else": {"required": list(STACK_KEYS)}}
 
 
 def data_rules() -> list[dict]:
-    """A file or folder source needs its path; a csv source its target column."""
+    """A file or folder source needs its path; a csv source its target column; categorical
+    belongs to csv sources, bad_files to folder sources."""
     return [{"if": _source_in(FILE_SOURCES), "then": {"required": ["path"]}},
-            {"if": _source_in(("csv",)), "then": {"required": ["target"]}}]
+            {"if": _source_in(("csv",)), "then": {"required": ["target"]},
+             "else": {"properties": {"categorical": ABSENT}}},
+            {"if": _source_in(FOLDER_SOURCES), "else": {"properties": {"bad_files": ABSENT}}}]
 
 
 def _source_in(sources: tuple[str, ...]) -> dict:
