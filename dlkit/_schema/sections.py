@@ -17,6 +17,8 @@ from dlkit._spec.checks import EARLY_STOPPING_MODES, PATIENCE_MINIMUM
 from dlkit._spec.sections.data import DATA_SOURCES, ONLINE_PREFIXES
 from dlkit._spec.spaces import NOT_SEARCHED
 
+# A key pass 1 takes that dlkit._schema.keys does not describe.
+UNDESCRIBED = {"description": "Not described in the schema yet; `dlkit validate` checks it."}
 # Sections whose values are never searched (`dlkit._spec.spaces.NOT_SEARCHED`).
 UNSEARCHED = ("search", "search.objective", "<search space>")
 
@@ -46,10 +48,15 @@ def add_sections(defs: Defs) -> dict:
 
 
 def section(defs: Defs, path: str, part: Section, *, closed: bool = True) -> dict:
-    """A section's schema: its keys described, typed and defaulted, nothing else allowed."""
+    """A section's schema: the keys pass 1 takes (its tuple, where it has one), each
+    described, typed and defaulted from `dlkit._schema.keys`, nothing else allowed. A key pass
+    1 takes that `keys` does not describe yet is still taken (any value), and
+    tests/test_schema_drift.py fails until it is described."""
+    names = part.keys if part.pass_1 is None else part.pass_1
     schema: dict = {"type": "object", "description": part.description,
-                    "properties": {name: _property(defs, path, name, key)
-                                   for name, key in part.keys.items()}}
+                    "properties": {name: _property(defs, path, name, part.keys[name])
+                                   if name in part.keys else dict(UNDESCRIBED)
+                                   for name in names}}
     if part.required:
         schema["required"] = list(part.required)
     if closed:
