@@ -20,9 +20,10 @@ import keras
 from dlkit._compat.registry import BASE_NAMES, registry_names
 from dlkit._core.errors import Problems
 from dlkit._plan.parts import Part
-from dlkit._plan.registry import activation_layer_names, public_names
+from dlkit._plan.registry import activation_layer_names, public_names, random_state_kept
 from dlkit._plan.resolver import (COMPILE_METRIC_NAMES, Resolver, known_layers,
                                   penalty_strengths, schedule_names)
+from dlkit._plan.shapes import scratch_graph
 
 # Component kinds in the order the schema lists them: kind -> (namespace, the base class of
 # its registered classes; None: activations, whose classes are Keras' activation layers).
@@ -68,8 +69,10 @@ def layer_types() -> dict[str, type]:
 
 
 def component_names() -> dict[str, Names]:
-    """The names of every kind of component, as the resolver accepts them."""
-    return {kind: _names(kind) for kind in KINDS}
+    """The names of every kind of component, as the resolver accepts them; asking leaves no
+    weights allocated and the random state as it was (as validation does)."""
+    with random_state_kept(), scratch_graph():
+        return {kind: _names(kind) for kind in KINDS}
 
 
 def _names(kind: str) -> Names:

@@ -10,6 +10,8 @@ takes written once (``<kind>.arguments``).
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +25,9 @@ from dlkit._schema.values import Defs
 from dlkit._spec.checks import layer_ranges
 
 Special = Callable[[str, Any], "dict | None"]
+# Characters of JSON below which an argument written alike in several classes is written out
+# in each (a reference would be about as long).
+SHARED_LONGER_THAN = 60
 
 
 def add_components(defs: Defs) -> None:
@@ -96,7 +101,7 @@ def _family(defs: Defs, kind: str, names: Mapping[str, type], special: Special, 
     source = min(accepted, key=lambda cls: len(accepted[cls])) if by_class else None
     allof = [defs.ref(f"{kind}.arguments", lambda: {
         "properties": properties(source, shared, defs, special)})] if shared else []
-    branches = []
+    made = []
     for cls, spelled in sorted(by_class.items(), key=lambda item: _canonical(*item)):
         own = [n for n in accepted[cls] if n not in shared]
         definition = {
@@ -112,10 +117,31 @@ def _family(defs: Defs, kind: str, names: Mapping[str, type], special: Special, 
             definition["anyOf"] = [{"required": [s]} for s in needs]
         if ranges:
             _limit(definition["properties"], layer_ranges(_canonical(cls, spelled)))
-        branches.append({"if": _named(spelled),
-                         "then": defs.ref(f"{kind}.{_canonical(cls, spelled)}",
-                                          lambda d=definition: d)})
-    return branches
+        made.append((spelled, _canonical(cls, spelled), definition))
+    _share_arguments(defs, kind, [definition for _, _, definition in made])
+    return [{"if": _named(spelled), "then": defs.ref(f"{kind}.{name}", lambda d=definition: d)}
+            for spelled, name, definition in made]
+
+
+def _share_arguments(defs: Defs, kind: str, definitions: list[dict]) -> None:
+    """An argument written alike in several classes (Conv1D's and Conv2D's `kernel_initializer`)
+    becomes one definition, ``<kind>.argument.<name>`` (``.2``, ``.3``: its other variants),
+    that each refers to."""
+    counts: Counter[tuple[str, str]] = Counter(
+        (name, json.dumps(schema, sort_keys=True))
+        for definition in definitions for name, schema in definition["properties"].items())
+    variants: Counter[str] = Counter()
+    shared = {}
+    for (name, text), count in sorted(counts.items()):
+        if count > 1 and len(text) > SHARED_LONGER_THAN and name != "type":
+            variants[name] += 1
+            label = f"{kind}.argument.{name}" + (f".{variants[name]}" if variants[name] > 1 else "")
+            shared[name, text] = defs.ref(label, lambda text=text: json.loads(text))
+    for definition in definitions:
+        for name, schema in definition["properties"].items():
+            reference = shared.get((name, json.dumps(schema, sort_keys=True)))
+            if reference is not None:
+                definition["properties"][name] = dict(reference)
 
 
 def _canonical(cls: type, spelled: list[str]) -> str:
