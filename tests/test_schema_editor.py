@@ -12,12 +12,10 @@ import asyncio
 import inspect
 import os
 import shutil
-from pathlib import Path
 
 import keras
 import pytest
 import pytest_asyncio
-import yaml
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
 
