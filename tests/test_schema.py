@@ -192,3 +192,12 @@ def _path(steps) -> str:
     for step in steps:
         path = key_path(path, step)
     return path
+
+
+def test_dlkit_schema_out_into_a_missing_folder_exits_2(tmp_path, capsys):
+    from dlkit._cli import main
+
+    assert main(["schema", "--out", str(tmp_path / "missing" / "dlkit.schema.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
