@@ -191,3 +191,32 @@ def test_every_key_of_a_pass_1_tuple_is_described_and_no_other():
 
 def test_the_schema_has_no_undescribed_key(document):
     assert UNDESCRIBED["description"] not in json.dumps(document), DESCRIBE
+
+
+# Sections pass 1 fills with defaults: a valid spec that leaves them out (or nearly), and
+# where the filled section is.
+DEFAULTED = {
+    "train": ({k: v for k, v in MLP.items() if k != "train"}, ("train",)),
+    "runtime": (MLP, ("runtime",)),
+    "callbacks": (MLP, ("callbacks",)),
+    "data": ({**MLP, "data": {"source": "digits"}}, ("data",)),
+    "compile": ({**MLP, "compile": {"loss": "mse"}}, ("compile",)),
+    "search": ({**SEARCH, "search": {}}, ("search",)),
+    "model.anomaly": (AUTOENCODER, ("model", "anomaly")),
+    "compile (gan)": ({k: v for k, v in GAN.items() if k != "compile"}, ("compile",)),
+}
+
+
+@pytest.mark.parametrize("place", list(DEFAULTED))
+def test_the_schema_states_pass_1s_defaults(place, document):
+    spec, steps = DEFAULTED[place]
+    problems = Problems()
+    filled = check_schema(find_spaces(copy.deepcopy(spec), problems).stand_in, "drift", problems)
+    assert problems.items == []
+    for step in steps:
+        filled = filled[step]
+    where = DEFINITIONS[place.split(" ")[0]]
+    described = document["$defs"][where]["properties"]
+    stated = {key: described[key]["default"] for key in filled if "default" in described[key]}
+    assert stated == {key: filled[key] for key in stated}, f"{place}: defaults differ"
+    assert stated, f"{place}: no default stated"

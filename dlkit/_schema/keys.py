@@ -1,10 +1,11 @@
 """dlkit's own keys, section by section: a one-line description, the JSON Schema of the value
-and the default, next to the pass-1 key tuple each section mirrors.
+and the default, next to the pass-1 key tuple each section takes its keys from
+(`dlkit._schema.sections`).
 
 Only dlkit's keys live here. What a Keras layer, optimizer or callback takes comes from Keras
 itself (`dlkit._schema.arguments`), and names from the resolver (`dlkit._plan.catalogue`).
 ``tests/test_schema_drift.py`` fails when pass 1 accepts a key that is not described here, when
-a key described here is not accepted, or when a default or a range differs from pass 1's.
+a key described here is not accepted, or when a default differs from the one pass 1 fills in.
 """
 
 from __future__ import annotations
