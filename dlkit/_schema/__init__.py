@@ -10,6 +10,7 @@ Keras is restated here. The schema is an aid; `dlkit.load_spec` stays the author
 - `values`: the shapes every value may take (search spaces, block parameters, names).
 - `components`: layers and components (activations ... schedules) as ``$defs``.
 - `keys`: dlkit's own keys: description, type and default, section by section.
-- `sections`: the spec's sections assembled from `keys`.
+- `sections`: the spec's sections assembled from `keys`, on pass 1's key tuples.
+- `conditions`: what each model kind allows, a stack or a graph, a file source's path.
 - `schema`: `schema()`, the whole document.
 """
