@@ -25,6 +25,15 @@ def add_run_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory dlkit train wrote")
 
 
+def add_output(parser: argparse.ArgumentParser) -> None:
+    """``--out FILE``, ``--batch-size N`` and ``--quiet``, for verbs that write a CSV of one row
+    per sample (predict, score)."""
+    parser.add_argument("--out", metavar="FILE", help="the CSV to write")
+    parser.add_argument("--batch-size", type=bounded(int, 1, 10**7), default=256, metavar="N",
+                        help="samples per model call (default 256)")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+
+
 def bounded(kind: type, low: float, high: float, *, above: bool = False) -> Callable[[str], Any]:
     """An argparse ``type``: a `kind` (int or float) from `low` (or `above` it) to `high`;
     anything else exits 2 with ``argument --grid: expected an integer from 2 to 201, received

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dlkit._cli.options import add_run_dir
+from dlkit._cli.options import add_output, add_run_dir
 
 HELP = "predict on new data with a trained run, into a CSV"
 DESCRIPTION = ("Run RUN_DIR's model on INPUT (.npz with x or x_<input> arrays; .csv rows, raw "
@@ -18,17 +18,7 @@ DESCRIPTION = ("Run RUN_DIR's model on INPUT (.npz with x or x_<input> arrays; .
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_dir(parser)
     parser.add_argument("input", metavar="INPUT", help="the data to predict on")
-    parser.add_argument("--out", metavar="FILE", help="the CSV to write")
-    parser.add_argument("--batch-size", type=_positive, default=256, metavar="N",
-                        help="samples per model call (default 256)")
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text}")
-    return value
+    add_output(parser)
 
 
 def run(args: argparse.Namespace) -> int:

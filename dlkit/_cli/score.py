@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dlkit._cli.options import add_run_dir, bounded
+from dlkit._cli.options import add_output, add_run_dir
 
 HELP = "score new samples with a trained autoencoder: anomaly scores and flags, into a CSV"
 DESCRIPTION = ("Score each sample of DATA (.npz with an x array, .csv rows, images) by its "
@@ -16,10 +16,7 @@ DESCRIPTION = ("Score each sample of DATA (.npz with an x array, .csv rows, imag
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_dir(parser)
     parser.add_argument("data", metavar="DATA", help="the samples to score")
-    parser.add_argument("--out", metavar="FILE", help="the CSV to write")
-    parser.add_argument("--batch-size", type=bounded(int, 1, 10**7), default=256, metavar="N",
-                        help="samples per model call (default 256)")
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_output(parser)
 
 
 def run(args: argparse.Namespace) -> int:
