@@ -6,10 +6,10 @@ The package is layered by pipeline stage; each stage imports only the stages bef
 (``tests/test_layers.py`` checks it): `_core` (errors, files), `_compat` (every private
 TensorFlow/Keras/TensorBoard API), `_spec` (spec text to sound structure), `_runtime`
 (strategies, precision), `_data` (sources, labels), `_callbacks` (dlkit's Keras callbacks),
-`_plan` (names resolved into a `Plan`), `_model` (plan to compiled model), `_train` (fit and
-the run directory), `_search` (search spaces tried on KerasTuner's oracles), `_analysis`
-(loss landscapes, sharpness, diagnostics), `_deploy` (predict, export and serve a trained run),
-`_cli` (the command).
+`_plan` (names resolved into a `Plan`), `_schema` (the JSON Schema of specs, for editors),
+`_model` (plan to compiled model), `_train` (fit and the run directory), `_search` (search
+spaces tried on KerasTuner's oracles), `_analysis` (loss landscapes, sharpness, diagnostics),
+`_deploy` (predict, export and serve a trained run), `_cli` (the command).
 
 Example:
     >>> import dlkit
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dlkit._model.build import build
     from dlkit._model.saving import load_model
     from dlkit._plan.load import load_spec
+    from dlkit._schema.schema import schema
     from dlkit._search.search import SearchResult, search
     from dlkit._search.spec import SearchSpec, load_search
     from dlkit._train.callbacks import callbacks
@@ -75,6 +76,7 @@ __all__ = [
     "predict",
     "predict_file",
     "sample",
+    "schema",
     "score_file",
     "search",
     "serve",
@@ -97,6 +99,7 @@ _LAZY = {
     "load_model": ("dlkit._model.saving", "load_model"),
     "load_search": ("dlkit._search.spec", "load_search"),
     "load_spec": ("dlkit._plan.load", "load_spec"),
+    "schema": ("dlkit._schema.schema", "schema"),
     "SearchResult": ("dlkit._search.search", "SearchResult"),
     "SearchSpec": ("dlkit._search.spec", "SearchSpec"),
     "search": ("dlkit._search.search", "search"),

@@ -8,7 +8,7 @@ INTENDED = ["BadFileWarning", "ClusterError", "DataError", "DlkitError", "Export
             "RunDirError", "SearchResult", "SearchSpec", "Spec", "SpecError", "SpecWarning",
             "TrainingError", "anomaly_scores", "build", "callbacks", "diagnose", "export",
             "landscape", "load_model", "load_search", "load_spec", "predict", "predict_file",
-            "sample", "score_file", "search", "serve", "sharpness", "train"]
+            "sample", "schema", "score_file", "search", "serve", "sharpness", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():

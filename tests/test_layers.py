@@ -16,8 +16,8 @@ from conftest import REPO
 
 PACKAGE = REPO / "dlkit"
 # Bottom to top: a stage may import itself and the stages before it, never one after it.
-STAGES = ["_core", "_compat", "_spec", "_runtime", "_data", "_callbacks", "_plan", "_model",
-          "_train", "_search", "_analysis", "_deploy", "_cli"]
+STAGES = ["_core", "_compat", "_spec", "_runtime", "_data", "_callbacks", "_plan", "_schema",
+          "_model", "_train", "_search", "_analysis", "_deploy", "_cli"]
 TOP = {"dlkit", "dlkit.__main__"}  # the public API and `python -m dlkit`: may import anything
 USES_PUBLIC_API = {"_cli"}  # the command calls the public API, as a user's script does
 MAX_MODULE_LINES = 400

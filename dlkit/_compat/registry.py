@@ -14,7 +14,7 @@ from functools import cache
 from types import ModuleType
 
 # Base classes every registry lists; never a sensible suggestion.
-_BASES = {"loss", "lossfunctionwrapper", "metric", "meanmetricwrapper", "optimizer",
+BASE_NAMES = {"loss", "lossfunctionwrapper", "metric", "meanmetricwrapper", "optimizer",
           "regularizer", "initializer", "constraint", "optimizermap", "multioptimizer",
           "lossscaleoptimizer"}
 
@@ -29,4 +29,4 @@ def registry_names(module: ModuleType) -> tuple[str, ...]:
         names = list(getattr(table, "ALL_OBJECTS_DICT", {})) or public
     except ImportError:
         names = public
-    return tuple(n for n in names if n.lower() not in _BASES)
+    return tuple(n for n in names if n.lower() not in BASE_NAMES)

@@ -44,7 +44,7 @@ def callback_settings(spec: dict, problems: Problems) -> Mapping[str, Mapping | 
         settings = section.get(key)
         if not isinstance(settings, dict):
             continue
-        accepted = [a for a in accepted_arguments(cls) if a not in owned]
+        accepted = settable_arguments(key)
         for name in settings:
             path = f"callbacks.{key}.{name}"
             if name in owned:
@@ -55,6 +55,12 @@ def callback_settings(spec: dict, problems: Problems) -> Mapping[str, Mapping | 
                              f"{did_you_mean(name, accepted)}; it takes: {', '.join(accepted)}")
     return MappingProxyType({key: freeze(value) if isinstance(value, dict) else None
                              for key, value in section.items()})
+
+
+def settable_arguments(key: str) -> list[str]:
+    """The arguments a spec may set for callback `key`: its class's, less those dlkit sets."""
+    cls, owned = CLASSES[key]
+    return [a for a in accepted_arguments(cls) if a not in owned]
 
 
 def logged_metrics(metric_names: tuple[str, ...], callbacks: Mapping[str, Any], *,

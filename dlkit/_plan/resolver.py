@@ -37,6 +37,41 @@ REFUSED_LAYERS = {
 COMPILE_METRIC_NAMES = ("accuracy", "acc", "crossentropy", "ce")
 BARE_PENALTIES = ("l1", "l2", "l1l2", "l1_l2")
 NESTED_LAYER_ARGS = ("layer", "backward_layer")
+# The optimizer argument that may be a learning-rate schedule.
+SCHEDULED_ARGUMENT = "learning_rate"
+
+
+def known_layers() -> dict[str, type]:
+    """Every layer type a spec may name: the public classes of `keras.layers` and the layers
+    registered with `keras.saving.register_keras_serializable` (full and short names), less
+    the refused ones."""
+    return {name: cls for name, cls in {**registered_layers(), **layer_classes()}.items()
+            if name not in REFUSED_LAYERS}
+
+
+def argument_kind(key: str) -> str | None:
+    """What a layer argument holds, from its name: ``activation``, ``initializer``,
+    ``regularizer``, ``constraint``, ``layer`` (a nested layer spec), or None (a plain value)."""
+    if key.endswith("activation"):
+        return "activation"
+    for suffix in ("initializer", "regularizer", "constraint"):
+        if key.endswith(f"_{suffix}"):
+            return suffix
+    return "layer" if key in NESTED_LAYER_ARGS else None
+
+
+def penalty_strengths(name: str) -> tuple[str, ...]:
+    """The strengths a penalty named `name` must state (``L1L2``: l1 and/or l2), () for other
+    regularizers: Keras would silently use a default."""
+    if name.lower() not in BARE_PENALTIES:
+        return ()
+    return tuple(k for k in ("l1", "l2") if k in name.lower())
+
+
+def schedule_names() -> list[str]:
+    """The learning-rate schedules a spec may name (`keras.optimizers.schedules`)."""
+    schedules = keras.optimizers.schedules
+    return [n for n in public_names(schedules) if n != "LearningRateSchedule"]
 
 
 class Resolver:
@@ -80,7 +115,7 @@ class Resolver:
         if name in REFUSED_LAYERS:
             self.problems.add(path, f"'{name}' is refused: {REFUSED_LAYERS[name]}")
             return None
-        cls = layer_classes().get(name) or registered_layers().get(name)
+        cls = known_layers().get(name)
         if cls is None:
             known = [*layer_classes(), *registered_layers()]
             self.problems.add(path, f"unknown layer type '{name}'{did_you_mean(name, known)}; a "
@@ -89,17 +124,16 @@ class Resolver:
         return cls
 
     def _layer_argument(self, key: str, value: Any, path: str) -> Any:
-        if value is None:
-            return None
-        if key.endswith("activation"):
+        kind = argument_kind(key)
+        if value is None or kind is None:
+            return value
+        if kind == "activation":
             return self.activation(value, path)
-        if key.endswith("_initializer"):
-            return self.component(keras.initializers, value, path, what="initializer")
-        if key.endswith("_regularizer"):
+        if kind == "regularizer":
             return self.regularizer(value, path)
-        if key.endswith("_constraint"):
-            return self.component(keras.constraints, value, path, what="constraint")
-        if key in NESTED_LAYER_ARGS and isinstance(value, dict):
+        if kind in ("initializer", "constraint"):
+            return self.component(getattr(keras, f"{kind}s"), value, path, what=kind)
+        if isinstance(value, dict):  # a nested layer
             return self.layer(value, path) if "type" in value else self._missing_type(path)
         return value
 
@@ -136,11 +170,11 @@ class Resolver:
         if not check_component(value, path, self.problems, what="regularizer"):
             return None
         name = value["type"] if isinstance(value, dict) else value
-        if isinstance(name, str) and name.lower() in BARE_PENALTIES:
+        needed = penalty_strengths(name)
+        if needed:
             kwargs = _kwargs(value) if isinstance(value, dict) else {}
-            strengths = [k for k in ("l1", "l2") if k in name.lower() and k in kwargs]
-            if not strengths:
-                need = " and/or ".join(k for k in ("l1", "l2") if k in name.lower())
+            if not any(k in kwargs for k in needed):
+                need = " and/or ".join(needed)
                 self.problems.add(path, f"a penalty states its strength (Keras would silently use "
                                   f"a default): write {{type: {name.upper()}, {need}: 1.0e-4}}")
                 return None
@@ -156,11 +190,11 @@ class Resolver:
 
     def optimizer(self, value: Any, path: str) -> Part | None:
         """A name or ``{type: SGD, momentum: 0.9, learning_rate: <number or schedule>}``."""
-        if isinstance(value, dict) and isinstance(value.get("learning_rate"), (dict, str)):
-            rate = self.schedule(value["learning_rate"], key_path(path, "learning_rate"))
+        if isinstance(value, dict) and isinstance(value.get(SCHEDULED_ARGUMENT), (dict, str)):
+            rate = self.schedule(value[SCHEDULED_ARGUMENT], key_path(path, SCHEDULED_ARGUMENT))
             if rate is None:
                 return None
-            value = {**value, "learning_rate": rate}
+            value = {**value, SCHEDULED_ARGUMENT: rate}
         optimizer = self.component(keras.optimizers, value, path, what="optimizer")
         if isinstance(optimizer, str):  # a name: made as model.compile would make it
             with random_state_kept():
@@ -169,15 +203,14 @@ class Resolver:
 
     def schedule(self, value: Any, path: str) -> Any:
         """A learning-rate schedule, ``{type: ExponentialDecay, **kwargs}``."""
-        schedules = keras.optimizers.schedules
-        known = [n for n in public_names(schedules) if n != "LearningRateSchedule"]
+        known = schedule_names()
         name = value.get("type") if isinstance(value, dict) else value
         if name not in known:
             self.problems.add(path, f"unknown learning-rate schedule {name!r}"
                               f"{did_you_mean(name, known)}; expected a number or "
                               f"{{type: Schedule, ...}} with one of: {', '.join(known)}")
             return None
-        cls = getattr(schedules, name)
+        cls = getattr(keras.optimizers.schedules, name)
         kwargs = _kwargs(value) if isinstance(value, dict) else {}
         if not self._check_arguments(cls, kwargs, path, what=f"{name} schedule"):
             return None

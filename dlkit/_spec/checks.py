@@ -7,6 +7,7 @@ whose structure already passed `dlkit._spec.structure`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from dlkit._core.errors import Problems, did_you_mean
@@ -57,14 +58,39 @@ def _walk_layer(layer: dict, path: str) -> Iterator[tuple[dict, str]]:
             yield from _walk_layer(layer[key], key_path(path, key))
 
 
+@dataclass(frozen=True)
+class Range:
+    """The numbers a layer argument may take: from `low` to `high` (`high` itself only if
+    `closed`)."""
+
+    low: float
+    high: float
+    closed: bool
+
+    def holds(self, value: object) -> bool:
+        return is_number(value) and self.low <= value and (
+            value <= self.high if self.closed else value < self.high)
+
+
+DROPOUT_RATE = Range(0, 1, closed=False)  # a rate of 1 drops everything: nothing is learned
+MOMENTUM = Range(0, 1, closed=True)
+
+
+def layer_ranges(layer_type: str) -> dict[str, Range]:
+    """The ranges dlkit checks on a layer's arguments (Keras checks none of them), by name."""
+    ranges = {"dropout": DROPOUT_RATE, "recurrent_dropout": DROPOUT_RATE}
+    if "Dropout" in layer_type:
+        ranges["rate"] = DROPOUT_RATE
+    if "Normalization" in layer_type:
+        ranges["momentum"] = MOMENTUM
+    return ranges
+
+
 def check_dropout_rates(spec: dict, problems: Problems) -> None:
     """Dropout rates lie in [0, 1): a rate of 1 drops everything and the network learns nothing."""
     for layer, path in walk_layers(spec):
-        keys = ["dropout", "recurrent_dropout"]
-        if "Dropout" in str(layer.get("type")):
-            keys.append("rate")
-        for key in keys:
-            if key in layer and not (is_number(layer[key]) and 0 <= layer[key] < 1):
+        for key, limits in layer_ranges(str(layer.get("type"))).items():
+            if limits is DROPOUT_RATE and key in layer and not limits.holds(layer[key]):
                 problems.add(key_path(path, key), "a dropout rate is a number in [0, 1), "
                              f"received {layer[key]!r}")
 
@@ -72,11 +98,10 @@ def check_dropout_rates(spec: dict, problems: Problems) -> None:
 def check_batch_norm_momentum(spec: dict, problems: Problems) -> None:
     """Batch-normalization momentum lies in [0, 1]; Keras accepts anything."""
     for layer, path in walk_layers(spec):
-        if "Normalization" in str(layer.get("type")) and "momentum" in layer:
-            momentum = layer["momentum"]
-            if not (is_number(momentum) and 0 <= momentum <= 1):
-                problems.add(key_path(path, "momentum"), "batch-normalization momentum is a "
-                             f"number in [0, 1] (0.99 is usual), received {momentum!r}")
+        limits = layer_ranges(str(layer.get("type"))).get("momentum")
+        if limits is not None and "momentum" in layer and not limits.holds(layer["momentum"]):
+            problems.add(key_path(path, "momentum"), "batch-normalization momentum is a "
+                         f"number in [0, 1] (0.99 is usual), received {layer['momentum']!r}")
 
 
 def check_callback_settings(spec: dict, problems: Problems) -> None:
