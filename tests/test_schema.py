@@ -38,6 +38,8 @@ CANNOT_EXPRESS = {
     "model_too_large": "the parameter count, from the shapes",
     "graph_block_parameter_typo": "a $parameter names one of its block's params",
     "graph_cycle": "the wiring of graph nodes",
+    "autoencoder_graph_unknown_node": "inputs name the network's input or earlier nodes",
+    "gan_graph_merge_shapes": "shapes: the shapes a merge layer receives",
     "graph_duplicate_name": "node names unique across the graph",
     "graph_output_typo": "outputs name graph nodes",
     "graph_unknown_block": "a node names a block of model.blocks",

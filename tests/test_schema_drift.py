@@ -50,6 +50,9 @@ PLACES = {
                              ("model", "regularization"), DEFINITIONS["model.regularization"]),
     "model.blocks.<block>": (RESNET, ("model", "blocks", "residual"),
                              DEFINITIONS["model.blocks.<block>"]),
+    "model.<network>": ({**AUTOENCODER, "model": {**AUTOENCODER["model"], "encoder": {
+        "inputs": ["x"], "graph": [{"name": "code", "type": "Dense", "units": 2, "inputs": "x"}]}}},
+        ("model", "encoder"), DEFINITIONS["model.<network>"]),
     "model.graph[<block instance>]": (RESNET, ("model", "graph", 3),
                                       DEFINITIONS["model.graph[<block instance>]"]),
     "compile": (MLP, ("compile",), ("kind", "sequential", "compile")),
@@ -72,6 +75,7 @@ KEY_TUPLES = {
     "sections.kinds.MODEL_KEYS": ["model (autoencoder)", "model (vae)", "model (gan)"],
     "sections.graph.BLOCK_KEYS": ["model.blocks.<block>"],
     "sections.graph.BLOCK_NODE_KEYS": ["model.graph[<block instance>]"],
+    "sections.graph.NETWORK_KEYS": ["model.<network>"],
     "sections.compile.COMPILE_KEYS": ["compile"],
     "sections.kinds.COMPILE_KEYS": ["compile (autoencoder)", "compile (gan)"],
     "sections.train.TRAIN_KEYS": ["train"], "sections.callbacks.CALLBACK_KEYS": ["callbacks"],

@@ -16,7 +16,8 @@ from typing import Any
 from dlkit._spec.sections.callbacks import CALLBACK_DEFAULTS, CALLBACK_KEYS
 from dlkit._spec.sections.compile import COMPILE_KEYS
 from dlkit._spec.sections.data import BAD_FILES, DATA_KEYS, DATA_SOURCES
-from dlkit._spec.sections.graph import BLOCK_KEYS, BLOCK_NODE_KEYS, NAME, RESERVED_OUTPUTS
+from dlkit._spec.sections.graph import (BLOCK_KEYS, BLOCK_NODE_KEYS, NAME, NETWORK_KEYS,
+                                        RESERVED_OUTPUTS)
 from dlkit._spec.sections.kinds import COMPILE_KEYS as KIND_COMPILE_KEYS
 from dlkit._spec.sections.kinds import ERRORS, GAN_OPTIMIZER, KINDS, METHODS
 from dlkit._spec.sections.kinds import MODEL_KEYS as KIND_MODEL_KEYS
@@ -81,7 +82,10 @@ SHAPE = {"type": "array", "minItems": 1, "items": {"anyOf": [integer(1, 10**7), 
                         "dimension of any size."}
 NODE_INPUTS = {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1,
                                                "items": {"type": "string"}}]}
-STACK = {"type": "array", "minItems": 1, "items": ref("stack_layer")}
+# A kind's network: a list of layers, or a graph {inputs: [x], graph, output}.
+STACK = {"if": {"type": "array"},
+         "then": {"type": "array", "minItems": 1, "items": ref("stack_layer")},
+         "else": ref("section.network")}
 
 
 def union(*tuples: tuple[str, ...]) -> tuple[str, ...]:
@@ -156,13 +160,14 @@ MODEL = Section("The network: a stack of layers, a graph of named inputs, nodes 
                           "{l2: 1.0e-4} or {type: L1L2, l1: 1.0e-5, l2: 1.0e-4}.",
                           or_null({"anyOf": [ref("default_penalty"), ref("regularizer.form")]}),
                           None),
-    "encoder": Key("autoencoder, vae: the layers that squeeze a sample into its code.", STACK),
-    "decoder": Key("autoencoder, vae: the layers that give the sample back from its code "
-                   "(its last layer gives input_shape).", STACK),
-    "generator": Key("gan: the layers that turn latent_dim random numbers into a sample.",
-                     STACK),
-    "discriminator": Key("gan: the layers that tell real samples from generated ones (one "
-                         "logit).", STACK),
+    "encoder": Key("autoencoder, vae: the layers (or a graph) that squeeze a sample into its "
+                   "code.", STACK),
+    "decoder": Key("autoencoder, vae: the layers (or a graph) that give the sample back from "
+                   "its code (its output has input_shape).", STACK),
+    "generator": Key("gan: the layers (or a graph) that turn latent_dim random numbers into a "
+                     "sample.", STACK),
+    "discriminator": Key("gan: the layers (or a graph) that tell real samples from generated "
+                         "ones (one logit).", STACK),
     "latent_dim": Key("vae: the size of the code; gan: the size of the generator's input.",
                       integer(1, 10**5)),
     "noise": Key("autoencoder, vae: a noise layer on the input in training (a denoising "
@@ -201,6 +206,17 @@ BLOCK = Section("A sub-graph written once and placed by graph nodes {name, block
     "output": Key("The node whose result the block gives. Default: its last node.",
                   {"type": "string"}),
 }, BLOCK_KEYS, required=("inputs", "graph"))
+
+NETWORK = Section("An autoencoder's, VAE's or GAN's network written as a graph: one input name, "
+                  "which takes the network's input, and nodes as in model.graph.", {
+    "inputs": Key("One name, which takes the network's input (a sample, a code or the noise).",
+                  {"type": "array", "minItems": 1, "maxItems": 1,
+                   "items": name_pattern("input")}),
+    "graph": Key("The network's nodes in order, like a graph's.",
+                 {"type": "array", "minItems": 1, "items": ref("node")}),
+    "output": Key("The node whose result the network gives. Default: its last node.",
+                  {"type": "string"}),
+}, NETWORK_KEYS, required=("inputs", "graph"))
 
 BLOCK_NODE = Section("A block instance: the block's nodes placed here, named <name>.<node>.", {
     "name": Key("The instance's name; its output node takes it.", name_pattern("node")),
@@ -323,7 +339,8 @@ SPACE = Section("A search space: `dlkit search` tries values from it.", {
 SECTIONS: dict[str, Section] = {
     "": TOP, "data": DATA, "model": MODEL, "model.regularization": DEFAULT_PENALTY,
     "model.anomaly": ANOMALY,
-    "model.blocks.<block>": BLOCK, "model.graph[<block instance>]": BLOCK_NODE,
+    "model.blocks.<block>": BLOCK, "model.<network>": NETWORK,
+    "model.graph[<block instance>]": BLOCK_NODE,
     "model.graph[<layer>]": LAYER_NODE, "compile": COMPILE, "train": TRAIN,
     "callbacks": CALLBACKS, "runtime": RUNTIME, "search": SEARCH, "search.objective": OBJECTIVE,
     "<search space>": SPACE,
@@ -332,7 +349,8 @@ SECTIONS: dict[str, Section] = {
 DEFINITIONS = {"": None, "data": "section.data", "model": "section.model",
                "model.regularization": "default_penalty", "model.anomaly": "section.anomaly",
                "model.blocks.<block>":
-               "section.block", "model.graph[<block instance>]": "block_instance",
+               "section.block", "model.<network>": "section.network",
+               "model.graph[<block instance>]": "block_instance",
                "model.graph[<layer>]": "layer_node", "compile": "section.compile",
                "train": "section.train", "callbacks": "section.callbacks",
                "runtime": "section.runtime", "search": "section.search",
