@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from dlkit._core.errors import Problem, Problems, SpecError
 from dlkit._data.encoding import Encoder
+from dlkit._model.base import assemble_with_base
 from dlkit._plan.graph import assemble
 from dlkit._plan.load import plan_for
 from dlkit._plan.parts import PartError, make
@@ -52,7 +53,9 @@ def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
         encoder: for a table's raw columns, the encoding to put in front of the layers.
     """
     try:  # in the order a hand-written script makes them, for the same random draws
-        if plan.model.graph is not None:
+        if plan.model.base is not None:
+            model = assemble_with_base(plan)
+        elif plan.model.graph is not None:
             model = _assemble_graph(plan)
         else:
             layers = [part.make() for part in plan.model.layers]

@@ -27,6 +27,7 @@ from dlkit._plan.plan import (CompilePlan, FitPlan, GraphPlan, ModelPlan, Output
 from dlkit._plan.registry import random_state_kept
 from dlkit._plan.resolver import ModelParts, loss_name, model_parts
 from dlkit._plan.shapes import Shapes, check_graph_shapes, check_shapes, scratch_graph
+from dlkit._plan.transfer import check_base_shapes, plan_base, plan_fine_tune
 from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
@@ -36,7 +37,7 @@ from dlkit._spec.structure import TOP_KEYS, check_schema
 
 MIXED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 # The model section's parts in the order a spec writes them, for sorting problems.
-MODEL_PARTS = ("input_shape", "inputs", "blocks", "layers", "graph", "outputs",
+MODEL_PARTS = ("input_shape", "inputs", "base", "blocks", "layers", "graph", "outputs",
                "regularization")
 
 
@@ -87,10 +88,15 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
         parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
         made = _made(parts, nodes, problems)
         callbacks = callback_settings(spec, problems)
+        base = plan_base(spec, problems)  # None without model.base
+        fine_tune = plan_fine_tune(spec, base, parts.optimizer, problems)
         graph = shapes = None
         if not problems.items and layout is not None:
             graph = graph_plan(layout, parts.layers)
-            shapes = check_graph_shapes(graph, made["layers"], problems)
+            shapes = check_graph_shapes(graph, made["layers"], problems,
+                                        sources=base and base.source(problems))
+        elif not problems.items and base is not None:
+            shapes = check_base_shapes(base, made["layers"], parts.layers, problems)
         elif not problems.items:
             shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
                                   parts.layers, problems, input_dtype(spec))
@@ -100,7 +106,8 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
         warnings.warn(f"{path}: {message}", SpecWarning, stacklevel=3)
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
-    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph)
+    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph,
+                       (base and base.plan, fine_tune))
 
 
 def input_dtype(spec: dict) -> str:
@@ -157,7 +164,7 @@ def _made(parts: ModelParts, nodes: tuple[Node, ...], problems: Problems) -> dic
 
 
 def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: Mapping,
-          precision: str, graph: GraphPlan | None) -> Plan:
+          precision: str, graph: GraphPlan | None, transfer: tuple) -> Plan:
     runtime, train, compile_ = spec["runtime"], spec["train"], spec["compile"]
     if graph is None:
         name = loss_name(made["loss"])
@@ -173,7 +180,7 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
                         layers=() if graph else tuple(parts.layers),
                         parameters=shapes.parameters, multiply_adds=shapes.multiply_adds,
                         output_shape=shapes.output_shape, graph=graph,
-                        input_dtype=input_dtype(spec)),
+                        input_dtype=input_dtype(spec), base=transfer[0]),
         compile=CompilePlan(
             optimizer=parts.optimizer, loss=freeze(parts.loss),
             metrics=freeze(metrics) if isinstance(metrics, dict) else tuple(metrics),
@@ -182,7 +189,7 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
             monitor_modes=monitor_modes(outputs, made["metrics"]),
             loss_weights=loss_weights(outputs, compile_.get("loss_weights"))),
         fit=FitPlan(epochs=train["epochs"], batch_size=train["batch_size"],
-                    shuffle=train["shuffle"]),
+                    shuffle=train["shuffle"], fine_tune=transfer[1]),
         runtime=RuntimePlan(
             strategy=runtime["strategy"], precision=precision,
             steps_per_execution=runtime["steps_per_execution"],
