@@ -115,3 +115,137 @@ def cnn_exports(cnn_run) -> dict:
         entry = dlkit.export(cnn_run, fmt, quantize=quantize)
         made[entry["path"].split("/")[-1]] = entry
     return made
+
+
+# A grid search of the tiny MLP: two widths x two learning rates, one of which diverges.
+SEARCH = {
+    **copy.deepcopy(MLP),
+    "name": "tiny-search",
+    "deterministic": True,
+    "compile": {"optimizer": {"type": "SGD", "learning_rate": {
+        "search": "choice", "values": [0.1, 1.0e30]}},
+        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+    "search": {"algorithm": "grid", "objective": "val_accuracy"},
+}
+SEARCH["model"]["layers"][0]["units"] = {"search": "int", "min": 8, "max": 16, "step": 8}
+
+
+@pytest.fixture(scope="session")
+def grid_search(tmp_path_factory):
+    """`SEARCH` searched once: ``(result, printed output, log root)``. 4 trials, 2 diverge."""
+    import contextlib
+    import io
+
+    import dlkit
+
+    root = tmp_path_factory.mktemp("search") / "logs"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = dlkit.search(copy.deepcopy(SEARCH), logdir=root)
+    return result, printed.getvalue(), root
+
+
+def example_module(name: str):
+    """examples/<name>.py as a module (its data writers)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def table_run(tmp_path_factory) -> dict:
+    """examples/own_csv.yaml trained for 3 epochs on 300 generated passengers (numbers, text
+    categories, blanks; a column named `class`): {"run": run directory, "csv": the raw CSV}."""
+    import dlkit
+
+    folder = tmp_path_factory.mktemp("table")
+    rows = folder / "passengers.csv"
+    example_module("own_csv").write_passengers(rows, rows=300)
+    spec = dlkit.load_spec(EXAMPLES / "own_csv.yaml",
+                           overrides=[f"data.path={rows}", "train.epochs=3"])
+    return {"run": dlkit.train(spec, logdir=folder / "logs", verbose=0).log_dir, "csv": rows}
+
+
+@pytest.fixture(scope="session")
+def heads_run(tmp_path_factory) -> dict:
+    """examples/digits_two_heads.yaml (inputs image and meta; outputs digit, a classifier, and
+    ink, a value) trained for 3 epochs: {"run": run directory, "data": its arrays}."""
+    import numpy as np
+
+    import dlkit
+
+    folder = tmp_path_factory.mktemp("heads")
+    data = example_module("digits_two_heads").two_heads_data()
+    np.savez(folder / "heads.npz", **data)
+    spec = dlkit.load_spec(EXAMPLES / "digits_two_heads.yaml",
+                           overrides=[f"data.path={folder / 'heads.npz'}", "train.epochs=3"])
+    return {"run": dlkit.train(spec, logdir=folder / "logs", verbose=0).log_dir, "data": data}
+
+
+def write_shapes(folder: Path, per_class: int = 12, size: int = 14) -> None:
+    """Two classes of small RGB PNG images: `bars` (vertical stripes) and `blocks` (a bright
+    square), with noise."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for name in ("bars", "blocks"):
+        (folder / name).mkdir(parents=True)
+        for i in range(per_class):
+            image = rng.uniform(0, 60, (size, size, 3))
+            if name == "bars":
+                image[:, ::3] += 180
+            else:
+                image[3:10, 3:10] += 180
+            png = tf.io.encode_png(np.clip(image, 0, 255).astype("uint8"))
+            (folder / name / f"{i:02d}.png").write_bytes(png.numpy())
+
+
+@pytest.fixture(scope="session")
+def images_run(tmp_path_factory) -> dict:
+    """A grayscale CNN with Rescaling and augmentation trained on an `images` folder of RGB PNG
+    files (read, converted and resized by the data stage): {"run": ..., "folder": ...}."""
+    import dlkit
+
+    folder = tmp_path_factory.mktemp("images")
+    write_shapes(folder / "shapes")
+    spec = {"name": "shapes", "seed": 0,
+            "data": {"source": "images", "path": str(folder / "shapes"), "validation_split": 0.25},
+            "model": {"input_shape": [10, 10, 1], "layers": [
+                {"type": "Rescaling", "scale": 1 / 255},
+                {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+                {"type": "Conv2D", "filters": 4, "kernel_size": 3, "activation": "relu"},
+                {"type": "Flatten"}, {"type": "Dense", "units": 2, "activation": "softmax"}]},
+            "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy"},
+            "train": {"epochs": 2, "batch_size": 8}}
+    return {"run": dlkit.train(spec, logdir=folder / "logs", verbose=0).log_dir,
+            "folder": folder / "shapes"}
+
+
+@pytest.fixture(scope="session")
+def text_run(tmp_path_factory) -> dict:
+    """A TextVectorization model trained on a `text` folder of two topics:
+    {"run": ..., "folder": ...}."""
+    import dlkit
+
+    folder = tmp_path_factory.mktemp("text")
+    words = {"food": "soup bread salt pan oven", "sport": "ball goal team match coach"}
+    for topic, vocabulary in words.items():
+        (folder / "notes" / topic).mkdir(parents=True)
+        for i in range(10):
+            (folder / "notes" / topic / f"{i}.txt").write_text(
+                f"note {i}: " + " ".join(vocabulary.split()[i % 5:] + vocabulary.split()[:2]))
+    spec = {"name": "notes", "seed": 0,
+            "data": {"source": "text", "path": str(folder / "notes"), "validation_split": 0.2},
+            "model": {"input_shape": [1], "layers": [
+                {"type": "TextVectorization", "max_tokens": 40, "output_sequence_length": 8},
+                {"type": "Embedding", "input_dim": 40, "output_dim": 4},
+                {"type": "GlobalAveragePooling1D"},
+                {"type": "Dense", "units": 2, "activation": "softmax"}]},
+            "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy"},
+            "train": {"epochs": 2, "batch_size": 8}}
+    return {"run": dlkit.train(spec, logdir=folder / "logs", verbose=0).log_dir,
+            "folder": folder / "notes"}

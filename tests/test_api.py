@@ -5,9 +5,10 @@ from conftest import python
 
 INTENDED = ["BadFileWarning", "ClusterError", "DataError", "DlkitError", "ExportError",
             "ExtraMissingError", "InitializationWarning", "ModelFileError", "Problem", "Run",
-            "RunDirError", "Spec", "SpecError", "SpecWarning", "TrainingError", "build",
-            "callbacks", "diagnose", "export", "landscape", "load_model", "load_spec", "predict",
-            "predict_file", "serve", "sharpness", "train"]
+            "RunDirError", "SearchResult", "SearchSpec", "Spec", "SpecError", "SpecWarning",
+            "TrainingError", "anomaly_scores", "build", "callbacks", "diagnose", "export",
+            "landscape", "load_model", "load_search", "load_spec", "predict", "predict_file",
+            "sample", "score_file", "search", "serve", "sharpness", "train"]
 
 
 def test_exported_names_are_exactly_the_intended_ones():

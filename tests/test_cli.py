@@ -18,7 +18,8 @@ def test_help_and_argument_parsing_import_no_tensorflow():
     code = ("import sys\nfrom dlkit._cli import main\n"
             "for argv in (['--help'], ['train', '--help'], ['validate'], ['bogus'],\n"
             "             ['predict', '--help'], ['export', '--help'], ['serve', '--help'],\n"
-            "             ['export', 'RUN', '--format', 'tflite']):\n"
+            "             ['export', 'RUN', '--format', 'tflite'], ['search', '--help'],\n"
+            "             ['search', 'x.yaml', '--workers', '0'], ['score', '--help']):\n"
             "    try:\n        main(argv)\n    except SystemExit as exc:\n"
             "        assert exc.code in (0, 2), exc.code\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n")
@@ -30,8 +31,8 @@ def test_help_and_argument_parsing_import_no_tensorflow():
 def test_help_lists_the_verbs():
     result = cli("--help")
     assert result.returncode == 0
-    assert "train" in result.stdout and "validate" in result.stdout
-    for verb in ("predict", "export", "serve"):
+    assert "train" in result.stdout and "validate" in result.stdout and "search" in result.stdout
+    for verb in ("predict", "score", "export", "serve", "landscape", "diagnose"):
         assert verb in result.stdout
 
 

@@ -1,5 +1,5 @@
-"""Each entry of `dlkit._compat` does what it names on the installed TensorFlow, Keras and
-TensorBoard: a test here fails the day an upstream release moves what an entry reaches into.
+"""Each entry of `dlkit._compat` does what it names on the installed TensorFlow, Keras,
+TensorBoard and KerasTuner: a test here fails the day an upstream release moves what an entry reaches into.
 (The keras-team/keras#20585 fixes are tested in ``test_multi_worker.py``.)"""
 
 import keras
@@ -116,3 +116,101 @@ def test_metric_direction_reads_keras_own_choice():
     assert metric_direction(keras.metrics.MeanMetricWrapper(keras.losses.mean_squared_error)) \
         == "min"
     assert metric_direction(object()) is None
+
+
+def one_value_oracle(max_trials=2):
+    """A KerasTuner random-search oracle over one integer."""
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    hp.Int("units", 8, 64, step=8)
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("score", "max"), max_trials=max_trials,
+        hyperparameters=hp, seed=1)
+    return oracle
+
+
+def test_keras_tuner_oracle_server_answers_a_worker_and_reports_its_calls(tmp_path,
+                                                                          monkeypatch):
+    from keras_tuner.engine.base_tuner import BaseTuner
+    from keras_tuner.src.distribute.oracle_client import OracleClient
+
+    from dlkit._compat.keras_tuner import serve_oracle
+
+    oracle = one_value_oracle()
+    BaseTuner(oracle, directory=str(tmp_path), project_name="chief")  # sets its folder
+    heard = []
+    server, servicer, port = serve_oracle(oracle, "127.0.0.1:0",
+                                          lambda kind, key: heard.append((kind, key)))
+    try:
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+        client = OracleClient(one_value_oracle())  # KerasTuner's own worker side
+        trial = client.create_trial("tuner0")
+        client.get_trial(trial.trial_id)
+        client.update_trial(trial.trial_id, {"score": 0.5})
+        trial.status = "COMPLETED"
+        client.end_trial(trial)
+        assert heard == [("tuner", "tuner0"), ("trial", trial.trial_id),
+                         ("trial", trial.trial_id), ("trial", trial.trial_id)]
+        assert oracle.get_trial(trial.trial_id).score == 0.5
+        assert not servicer.stop_triggered
+    finally:
+        server.stop(0)
+
+
+def test_keras_tuner_failed_trial_tracebacks_can_be_turned_off(tmp_path, capsys):
+    from keras_tuner.engine.base_tuner import BaseTuner
+    from keras_tuner.errors import FailedTrialError
+
+    from dlkit._compat.keras_tuner import failed_trial_tracebacks_off
+
+    class Failing(BaseTuner):
+        def run_trial(self, trial, *args, **kwargs):
+            raise FailedTrialError("no good")
+
+    def search(folder):
+        oracle = one_value_oracle(max_trials=1)
+        oracle.verbose = 0
+        Failing(oracle, directory=str(tmp_path), project_name=folder).search()
+        return capsys.readouterr().err
+
+    assert "Traceback" in search("loud")  # what KerasTuner does by itself
+    with failed_trial_tracebacks_off():
+        assert "Traceback" not in search("quiet")
+    assert "Traceback" in search("loud-again")
+
+
+def test_custom_gradients_registered_while_training_are_released():
+    import gc
+
+    from tensorflow.python.framework import ops
+
+    from dlkit._compat.gradients import PREFIX, custom_gradients_released
+
+    def registered():
+        return {name for name in ops._gradient_registry._registry if name.startswith(PREFIX)}
+
+    def graphs_alive():
+        gc.collect()
+        return sum(type(o).__name__.endswith("FuncGraph") for o in gc.get_objects())
+
+    def fit_one():
+        keras.backend.clear_session()
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(np.ones((8, 4)), np.zeros(8), epochs=1, verbose=0)
+        del model
+        keras.backend.clear_session()
+
+    fit_one()  # Keras' own first-use state
+    names, graphs = registered(), graphs_alive()
+    fit_one()  # TensorFlow by itself: the model is gone, its graphs stay, held by the registry
+    assert registered() > names and graphs_alive() > graphs, \
+        "TensorFlow no longer keeps a trained model's graphs: drop this entry"
+    names, graphs = registered(), graphs_alive()
+    with custom_gradients_released():
+        fit_one()
+    assert registered() == names  # what the block registered is gone, nothing else
+    assert graphs_alive() <= graphs  # and its graphs with it

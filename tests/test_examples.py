@@ -134,6 +134,26 @@ def test_two_inputs_two_outputs_learn_both_heads_from_both_inputs(tmp_path, monk
         set(result["history"])
 
 
+def test_autoencoder_flags_outliers_and_its_codes_cluster_the_digits(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = load_example("digits_autoencoder", 12, monkeypatch).run(logdir="logs")
+    assert result["auc_noise"] > 0.98 and result["auc_shuffled"] > 0.98
+    assert result["flagged_digits"] < 0.05
+    assert result["flagged_noise"] > 0.95 and result["flagged_shuffled"] > 0.95
+    assert result["purity"] > 0.6  # 10 clusters of 8-number codes; about 0.1 by chance
+    assert (tmp_path / "anomaly_scores.png").stat().st_size > 1000
+
+
+def test_gan_learns_to_draw_the_moons(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = load_example("moons_gan", 40, monkeypatch).run(logdir="logs")
+    assert result["coverage_trained"] < 0.3 * result["coverage_untrained"]
+    assert result["on_moons_trained"] < 0.15
+    assert result["snapshots"] == [0, 10, 20, 30, 40][:len(result["snapshots"])]
+    assert {"d_loss", "g_loss", "val_mmd"} <= set(result["history"])
+    assert (tmp_path / "moons_gan.png").stat().st_size > 1000
+
+
 def test_a_script_runs_from_the_command_line(tmp_path):
     env = {**os.environ, "DLKIT_EXAMPLE_EPOCHS": "2"}
     result = subprocess.run([sys.executable, str(EXAMPLES / "lstm_sine.py")], cwd=tmp_path,
@@ -213,6 +233,10 @@ def test_deploy_notebook_predicts_exports_and_serves(tmp_path, monkeypatch):
     assert result["max_abs_diff"] <= 1e-4 and result["server_exit"] == 0
     [run_dir] = (tmp_path / "logs" / "digits-deploy").iterdir()
     assert (run_dir / "predictions" / "new_rows.csv").is_file()
+    # raw table rows: class names from run.json, blanks and an unseen port predicted
+    assert result["table_columns"] == ["prediction", "p_no", "p_yes"]
+    assert len(result["table_predicted"]) == 2 and set(result["table_predicted"]) <= {"no", "yes"}
+    assert result["table_export_diff"] <= 1e-4 and result["onnx_refused"]
 
 
 def test_landscapes_notebook(tmp_path, monkeypatch):
@@ -226,9 +250,43 @@ def test_landscapes_notebook(tmp_path, monkeypatch):
     assert outputs.count("image/png") >= 3  # the surfaces, the paths, the spreads
 
 
+def test_search_notebook_searches_and_opens_the_hparams_view(tmp_path, monkeypatch,
+                                                           stop_tensorboards):
+    monkeypatch.setenv("DLKIT_EXAMPLE_TRIALS", "3")
+    notebook, result = execute(EXAMPLES / "search.ipynb", tmp_path, monkeypatch, epochs=3)
+    assert result["trials"] == result["completed"] == 3
+    assert result["caught"] == ["model.layers[0].activation.values[1]"]
+    search_dir = tmp_path / result["log_dir"]
+    summary = json.loads((search_dir / "search.json").read_text())
+    assert summary["best"]["score"] == result["best_score"]
+    assert list(search_dir.glob("events.out.tfevents.*"))  # the HPARAMS experiment
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    assert "tensorboard-frame" in outputs, outputs[-3000:]  # the dashboard, framed inline
+    assert "rank  trial  val_accuracy" in outputs  # the ranked table
+
+
+@pytest.mark.slow
+def test_autoencoder_notebook(tmp_path, monkeypatch):
+    notebook, result = execute(EXAMPLES / "digits_autoencoder.ipynb", tmp_path, monkeypatch,
+                               epochs=12)
+    assert min(result["auc"].values()) > 0.98 and result["flagged"]["held-out digits"] < 0.05
+    assert result["purity"] > 0.6
+    assert "image/png" in json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+
+
+@pytest.mark.slow
+def test_gan_notebook(tmp_path, monkeypatch):
+    notebook, result = execute(EXAMPLES / "moons_gan.ipynb", tmp_path, monkeypatch, epochs=40)
+    assert result["coverage_trained"] < 0.3 * result["coverage_untrained"]
+    assert {"d_loss", "g_loss", "mmd", "val_mmd"} <= set(result["history"])
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    assert outputs.count("image/png") >= 2  # the snapshots over the data, the losses
+
+
 def test_there_are_the_promised_notebooks():
     assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "tensorboard", "regularization",
-                                            "optimizers", "deploy", "landscapes"}
+                                            "optimizers", "deploy", "landscapes", "search",
+                                            "digits_autoencoder", "moons_gan"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -143,3 +143,110 @@ def test_cli_names_the_extra_to_install_when_a_runtime_is_missing(cnn_run, tmp_p
     assert result.returncode == 2, result.stderr
     assert "pip install 'dlkit[export]'" in result.stderr and "Traceback" not in result.stderr
     assert "onnxruntime" in result.stderr
+
+
+# --- tables, graphs, augmentation: what each format carries ------------------------------------
+
+def test_a_table_run_exports_to_saved_model_taking_raw_rows(table_run):
+    import tensorflow as tf
+
+    from dlkit._deploy.calling import compiled_call
+
+    run_dir = table_run["run"]
+    entry = dlkit.export(run_dir, "saved_model")
+    assert entry["checked_on"] == 60  # the 20 % of 300 rows training held out, raw
+    assert entry["max_abs_diff"] <= 1e-4 and entry["agreement"] == 1.0
+    signature = tf.saved_model.load(str(run_dir / entry["path"])).signatures["serving_default"]
+    _, wanted = signature.structured_input_signature
+    assert sorted(wanted) == ["age", "class_", "deck", "fare", "port", "sex", "siblings"]
+    raw = {"age": [[8.0], [np.nan]], "fare": [[90.0], [8.0]], "sex": [["female"], [""]],
+           "port": [["cherbourg"], ["atlantis"]], "deck": [["1"], ["4"]],
+           "class": [[1.0], [3.0]], "siblings": [[1.0], [0.0]]}
+    arrays = {k: np.array(v, "float32" if isinstance(v[0][0], float) else str)
+              for k, v in raw.items()}
+    [got] = signature(**{("class_" if k == "class" else k): tf.constant(v)
+                         for k, v in arrays.items()}).values()
+    [expected] = compiled_call(float32_twin(dlkit.load_model(run_dir / "model.keras")))(arrays)
+    np.testing.assert_allclose(got.numpy(), expected, atol=1e-5)  # blanks, an unseen port
+
+
+@pytest.mark.parametrize("fmt,refused", [
+    ("onnx", ["own-csv/normalize_age (Normalization)", "own-csv/lookup_sex (StringLookup)",
+              "mean and variance as extra inputs",
+              "Way out: export format saved_model or litert", "onnx/tensorflow-onnx#1886"]),
+    ("litert", ["own-csv/lookup_deck (StringLookup)", "no string operations",
+                "Way out: export format saved_model instead"])])
+def test_a_table_run_is_refused_where_the_format_cannot_carry_it(table_run, fmt, refused):
+    with pytest.raises(dlkit.ExportError) as caught:
+        dlkit.export(table_run["run"], fmt)
+    message = str(caught.value)
+    assert f"format {fmt} cannot carry" in message and "Nothing was written" in message
+    for words in refused:
+        assert words in message
+    assert not (table_run["run"] / "export" / fmt).exists()
+
+
+def fill_missing_run(cnn_run, tmp_path):
+    """The CNN run with a model that starts with dlkit's FillMissing (NaN -> 0.5)."""
+    from dlkit._data.encoding import FillMissing
+
+    inputs = keras.Input((8, 8, 1), name="pixels")
+    filled = FillMissing(fill_value=0.5, name="fill")(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax", name="head")(
+        keras.layers.Flatten()(filled))
+    run_dir = tmp_path / "run"
+    shutil.copytree(cnn_run, run_dir, ignore=shutil.ignore_patterns("export"))
+    return dlkit.Run(model=keras.Model(inputs, outputs, name="filled"), history={},
+                     log_dir=run_dir)
+
+
+def test_fill_missing_survives_every_format(cnn_run, tmp_path):
+    run = fill_missing_run(cnn_run, tmp_path)
+    x = np.random.default_rng(0).uniform(size=(4, 8, 8, 1)).astype("float32")
+    x[0, 0, 0, 0] = x[2, 3:5, 1, 0] = np.nan
+    expected = run.model(x).numpy()
+    assert not np.isnan(expected).any()
+    for fmt, file in (("saved_model", None), ("onnx", "model.onnx"), ("litert", "model.tflite")):
+        entry = dlkit.export(run, fmt)
+        assert entry["max_abs_diff"] <= 1e-4, entry
+        path = run.log_dir / entry["path"]
+        [got] = load_runner(fmt, path / file if file else path, ["pixels"], ["head"])(
+            {"pixels": x})
+        np.testing.assert_allclose(got, expected, atol=1e-5)  # NaN filled in each runtime
+
+
+@pytest.mark.slow
+def test_a_graph_model_exports_with_its_named_inputs_and_outputs(heads_run):
+    run_dir, data = heads_run["run"], heads_run["data"]
+    model = float32_twin(dlkit.load_model(run_dir / "model.keras"))
+    x = {"image": data["x_image"][:20], "meta": data["x_meta"][:20]}
+    expected = model.predict(x, verbose=0)
+    for fmt, file in (("saved_model", None), ("onnx", "model.onnx"), ("litert", "model.tflite")):
+        entry = dlkit.export(run_dir, fmt)
+        assert entry["max_abs_diff"] <= 1e-4 and entry["agreement"] == 1.0, entry
+        assert set(entry["outputs"]) == {"digit"}  # ink is a value: no classes to agree on
+        assert entry["outputs"]["digit"]["accuracy_before"] == \
+            entry["outputs"]["digit"]["accuracy_after"]
+        path = run_dir / entry["path"]
+        digit, ink = load_runner(fmt, path / file if file else path, ["image", "meta"],
+                                 ["digit", "ink"])(x)
+        np.testing.assert_allclose(digit, expected["digit"], atol=1e-5)
+        np.testing.assert_allclose(np.reshape(ink, (-1, 1)), expected["ink"], atol=1e-4)
+
+
+def test_augmentation_layers_are_left_out_of_every_export(images_run):
+    # Keras' exports call the model without training=False, and RandomTranslation defaults to
+    # training=True: unwrapped, the SavedModel would move every image and tf2onnx would fail
+    for fmt in ("saved_model", "onnx"):
+        entry = dlkit.export(images_run["run"], fmt)
+        assert entry["max_abs_diff"] <= 1e-4, entry
+        assert entry["checked_on"] == 6  # the held-out images, decoded as training decoded them
+
+
+def test_a_run_in_memory_trained_in_mixed_precision_exports(mlp, tmp_path):
+    # its float32 twin is loaded afresh, and Keras may name the twin's inputs otherwise
+    # (input_layer_1 where the run's model has input_layer): the export goes by position
+    mlp["runtime"] = {"precision": "mixed_bfloat16"}
+    run = dlkit.train(mlp, logdir=tmp_path / "logs", verbose=0)
+    entry = dlkit.export(run, "saved_model")
+    assert entry["max_abs_diff"] <= 1e-4 and entry["trained_precision"] == "mixed_bfloat16"

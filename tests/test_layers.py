@@ -22,7 +22,8 @@ TOP = {"dlkit", "dlkit.__main__"}  # the public API and `python -m dlkit`: may i
 USES_PUBLIC_API = {"_cli"}  # the command calls the public API, as a user's script does
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 50
-PRIVATE_MODULES = re.compile(r"^(keras\.src|tensorflow\.python|tensorboard\.compat)(\.|$)")
+PRIVATE_MODULES = re.compile(
+    r"^(keras\.src|tensorflow\.python|tensorboard\.compat|keras_tuner\.src)(\.|$)")
 
 
 def modules() -> dict[str, Path]:

@@ -21,14 +21,14 @@ from dlkit._deploy.serve.batcher import Batcher
 MAX_BODY_MB = 0.25
 
 
-@pytest.fixture(scope="module")
-def server(cnn_run):
-    """`dlkit serve` in its own process on a free port. Afterwards it is stopped as a user stops
-    it, with Ctrl-C (SIGINT), and must exit 0 saying "stopped" (a teardown error otherwise)."""
+def start_server(run_dir):
+    """`dlkit serve` in its own process on a free port; yields {"url", "process"}. Afterwards it
+    is stopped as a user stops it, with Ctrl-C (SIGINT), and must exit 0 saying "stopped" (a
+    teardown error otherwise)."""
     env = {**os.environ}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "dlkit", "serve", str(cnn_run), "--port", "0",
+        [sys.executable, "-m", "dlkit", "serve", str(run_dir), "--port", "0",
          "--max-body-mb", str(MAX_BODY_MB)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env)
     line = process.stdout.readline()  # printed once the server listens
@@ -41,6 +41,11 @@ def server(cnn_run):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err[-3000:]
     assert out.strip().endswith("stopped") and "Traceback" not in err, (out, err[-3000:])
+
+
+@pytest.fixture(scope="module")
+def server(cnn_run):
+    yield from start_server(cnn_run)
 
 
 def call(url, body=None, method=None):
@@ -158,3 +163,61 @@ def test_requests_queued_together_run_as_one_model_call():
     assert stats.requests >= 6 and stats.largest == 8
     assert isinstance(failed[0], ValueError)  # the failing call's requests get its error...
     np.testing.assert_array_equal(after[0], [[2.0]])  # ...and the batcher goes on
+
+
+# --- several named inputs and outputs, and a table's raw columns --------------------------------
+
+@pytest.fixture(scope="module")
+def heads_server(heads_run):
+    yield from start_server(heads_run["run"])
+
+
+@pytest.mark.slow
+def test_a_graph_model_takes_named_inputs_as_tensorflow_serving_does(heads_server, heads_run):
+    data = heads_run["data"]
+    image, meta = data["x_image"][:3], data["x_meta"][:3]
+    expected = dlkit.predict(heads_run["run"], {"image": image, "meta": meta})
+    url = heads_server["url"] + ":predict"
+    status, answer = call(url, {"instances": [{"image": i.tolist(), "meta": m.tolist()}
+                                              for i, m in zip(image, meta)]})
+    assert status == 200 and [sorted(p) for p in answer["predictions"]] == [["digit", "ink"]] * 3
+    for name in ("digit", "ink"):
+        np.testing.assert_allclose([p[name] for p in answer["predictions"]], expected[name],
+                                   atol=1e-5)
+    status, answer = call(url, {"inputs": {"image": image.tolist(), "meta": meta.tolist()}})
+    assert status == 200
+    np.testing.assert_allclose(answer["outputs"]["ink"], expected["ink"], atol=1e-5)
+    status, answer = call(url, {"instances": [{"image": image[0].tolist()}]})
+    assert status == 400 and "instances[0]: missing input(s) meta; the model takes image, " \
+        "meta" in answer["error"]
+    status, answer = call(heads_server["url"] + "/metadata")
+    [signature] = answer["metadata"]["signature_def"].values()
+    assert signature["inputs"]["meta"]["shape"] == [-1, 4] and set(signature["outputs"]) == {
+        "digit", "ink"}
+
+
+@pytest.fixture(scope="module")
+def table_server(table_run):
+    yield from start_server(table_run["run"])
+
+
+@pytest.mark.slow
+def test_a_table_model_takes_raw_values_under_the_exports_input_names(table_server, table_run):
+    rows = [{"age": 8.0, "fare": 90.0, "sex": "female", "port": "cherbourg", "deck": "1",
+             "class_": 1.0, "siblings": 1.0},
+            {"age": float("nan"), "fare": 8.0, "sex": "", "port": "atlantis", "deck": "4",
+             "class_": 3.0, "siblings": 0.0}]  # a blank age is NaN, a blank sex ""
+    arrays = {("class" if k == "class_" else k): np.array(
+        [[r[k]] for r in rows], "float32" if isinstance(rows[0][k], float) else str)
+        for k in rows[0]}
+    expected = dlkit.predict(table_run["run"], arrays)
+    body = json.dumps({"instances": rows}).encode()  # NaN as JSON's NaN, as TF Serving reads it
+    status, answer = call(table_server["url"] + ":predict", body)
+    assert status == 200
+    np.testing.assert_allclose(answer["predictions"], expected, atol=1e-5)
+    status, answer = call(table_server["url"] + ":predict", {"instances": [
+        {**{k: v for k, v in rows[0].items() if k != "class_"}, "class": 1.0}]})
+    assert status == 400 and "missing input(s) class_; unknown input(s) class" in answer["error"]
+    status, answer = call(table_server["url"] + ":predict",
+                          {"instances": [{**rows[0], "sex": None}]})
+    assert status == 400 and "input sex takes strings" in answer["error"]

@@ -25,6 +25,7 @@ import numpy as np
 from dlkit._analysis.float32 import float32_twin
 from dlkit._core.errors import DataError, ModelFileError, Problem, RunDirError
 from dlkit._model.saving import load_model
+from dlkit._plan.kindplans import refuse_kind
 from dlkit._plan.load import load_spec
 from dlkit._plan.plan import Plan
 from dlkit._spec.spec import plan_of
@@ -96,6 +97,7 @@ def open_run(run: Any) -> OpenedRun:
                           "step: the run was trained by an older dlkit. Train it again to draw "
                           f"its landscape: dlkit train {run_dir / 'spec.yaml'}")
     plan = plan_of(load_spec(run_dir / "spec.yaml"))
+    refuse_kind(plan.model.kind, "a loss landscape", takes=("sequential", "autoencoder"))
     model = load_model(model_file)
     reader = type(model).from_config(model.get_config())  # uncompiled: reads weights only
     epochs = epoch_files(run_dir)

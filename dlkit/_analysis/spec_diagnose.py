@@ -18,6 +18,7 @@ from dlkit._analysis.limits import MAX_STEPS
 from dlkit._core.errors import DataError, Problem
 from dlkit._core.files import write_json_atomic, write_text_atomic
 from dlkit._model.build import build_plan
+from dlkit._plan.kindplans import refuse_kind
 from dlkit._plan.load import load_spec
 from dlkit._spec.spec import Spec, plan_of
 from dlkit._train.fitdata import fit_arguments
@@ -75,6 +76,7 @@ def diagnose(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any 
     steps = check_int("steps", steps, 1, MAX_STEPS)
     spec = load_spec(spec)
     plan = plan_of(spec)
+    refuse_kind(plan.model.kind, "dlkit diagnose", takes=("sequential",))
     if data is None and plan.data is None:
         raise DataError(Problem("data", "no data to diagnose on: add a data section (e.g. "
                                 "source: digits) or pass data=(x, y)"))

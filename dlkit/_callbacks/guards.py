@@ -11,9 +11,12 @@ import keras
 from dlkit._callbacks.backup import backup_epoch
 from dlkit._core.errors import TrainingError
 
+LOSSES = ("loss", "d_loss", "g_loss")  # a GAN logs one per network
+
 
 class NanGuard(keras.callbacks.Callback):
-    """Stops training the moment the loss is NaN or infinite, with the epoch and batch.
+    """Stops training the moment the loss (a GAN's d_loss or g_loss) is NaN or infinite, with
+    the epoch and batch.
 
     Unlike `keras.callbacks.TerminateOnNaN`, it raises at once, so the epoch never ends and
     no epoch-end callback (a backup, a checkpoint) saves the broken weights: the last good
@@ -35,15 +38,18 @@ class NanGuard(keras.callbacks.Callback):
         self._first_batch = batch
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is None:
-            return
-        value = float(loss)
-        if not math.isfinite(value):
-            raise TrainingError(
-                f"the loss became {value} in epoch {self._epoch + 1}, {self._batches(batch)}; "
-                f"lower the learning rate, clip gradients (clipnorm) or normalize the inputs. "
-                f"{self._last_good()}")
+        for name in LOSSES:
+            value = (logs or {}).get(name)
+            if value is not None and not math.isfinite(float(value)):
+                self.stop(name, float(value), batch)
+
+    def stop(self, name: str, value: float, batch: int) -> None:
+        """Raises the `TrainingError` that names the loss, the epoch and the batch."""
+        what = "the loss" if name == "loss" else f"the {name}"
+        raise TrainingError(
+            f"{what} became {value} in epoch {self._epoch + 1}, {self._batches(batch)}; "
+            f"lower the learning rate, clip gradients (clipnorm) or normalize the inputs. "
+            f"{self._last_good()}")
 
     def _batches(self, last: int) -> str:
         steps = self.params.get("steps") if isinstance(self.params, dict) else None

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,13 @@ def _text(value: Any) -> str:
     return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def write_hparams(log_dir: Path, spec: dict, *, trial_id: str) -> None:
-    """Logs the resolved spec as this run's hparams session."""
+def write_hparams(log_dir: Path, spec: dict, *, trial_id: str,
+                  extra: Mapping[str, Any] | None = None) -> None:
+    """Logs the resolved spec (and `extra` values, by name) as this run's hparams session."""
     from tensorboard.plugins.hparams import api as hp
 
     with tf.summary.create_file_writer(str(log_dir)).as_default() as writer:
-        hp.hparams(flatten(spec), trial_id=trial_id)
+        hp.hparams({**flatten(spec), **(extra or {})}, trial_id=trial_id)
         writer.flush()
 
 
@@ -115,9 +117,11 @@ def mark_restart(log_dir: Path, *, epoch: int) -> None:
 class HParamsLogger(keras.callbacks.Callback):
     """Writes the hparams session when training begins."""
 
-    def __init__(self, log_dir: Path, spec: dict, trial_id: str) -> None:
+    def __init__(self, log_dir: Path, spec: dict, trial_id: str,
+                 extra: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.log_dir, self.spec, self.trial_id = Path(log_dir), spec, trial_id
+        self.extra = extra
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        write_hparams(self.log_dir, self.spec, trial_id=self.trial_id)
+        write_hparams(self.log_dir, self.spec, trial_id=self.trial_id, extra=self.extra)

@@ -26,7 +26,8 @@ _NATIVE_NOISE = re.compile(r"^(WARNING: All log messages before absl::Initialize
 
 # Each verb is a module of this package with HELP, DESCRIPTION, add_arguments(parser) and
 # run(args) -> exit code; importing one imports nothing heavy.
-VERBS = ("train", "validate", "diagnose", "landscape", "predict", "export", "serve")
+VERBS = ("train", "validate", "search", "diagnose", "landscape", "predict", "score", "export",
+         "serve")
 
 
 def _parser() -> argparse.ArgumentParser:

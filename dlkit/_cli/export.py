@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
         checked += f", same class on {entry['agreement']:.1%}"
     if entry.get("accuracy_after") is not None:
         checked += f", accuracy {entry['accuracy_before']:.4f} -> {entry['accuracy_after']:.4f}"
+    for output, each in (entry.get("outputs") or {}).items():
+        checked += f"; {output}: same class on {each['agreement']:.1%}" + (
+            f", accuracy {each['accuracy_before']:.4f} -> {each['accuracy_after']:.4f}"
+            if each.get("accuracy_after") is not None else "")
     kind = args.format + (f" ({args.quantize})" if args.quantize else "")
     print(f"exported {kind}: {entry['path']} ({entry['bytes']:,} bytes); checked on "
           f"{entry['checked_on']} validation samples: {checked}")

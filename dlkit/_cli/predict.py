@@ -7,10 +7,12 @@ import argparse
 from dlkit._cli.options import add_run_dir
 
 HELP = "predict on new data with a trained run, into a CSV"
-DESCRIPTION = ("Run RUN_DIR's model on INPUT (.npz with x or x_<input> arrays, .csv rows, an "
-               "image file or folder, a .txt file or folder) in batches, and write one row per "
+DESCRIPTION = ("Run RUN_DIR's model on INPUT (.npz with x or x_<input> arrays; .csv rows, raw "
+               "columns by name for a run trained on a table; an image file or folder; a .txt "
+               "file or folder), read as training read it, in batches, and write one row per "
                "sample: `prediction` (the class name, or the value) and `p_<class>` per class "
-               "for classifiers. Default FILE: RUN_DIR/predictions/<stem>.csv.")
+               "for classifiers (`<output>.` before each for several outputs). Default FILE: "
+               "RUN_DIR/predictions/<stem>.csv.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

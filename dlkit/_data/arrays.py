@@ -118,6 +118,8 @@ def shaped(arrays: Arrays, input_shape: list | Mapping[str, Any]) -> Arrays:
 
 
 def _plain(y: Any) -> Any:
+    if y is None:  # unlabeled data (`unlabeled`)
+        return None
     return {k: np.asarray(v) for k, v in y.items()} if isinstance(y, Mapping) else np.asarray(y)
 
 
@@ -135,12 +137,33 @@ def from_user(data: object, input_shape: list | Mapping[str, Any]) -> Arrays:
     return shaped(Arrays(*data), input_shape)
 
 
+def unlabeled(data: object) -> object:
+    """Data for a model that learns from samples alone (an autoencoder, a GAN), in the form
+    `from_user` takes: an array (or a dict of arrays) ``x`` or ``(x,)`` becomes ``(x, None)``;
+    ``(x, y)`` and ``(x, y, x_val, y_val)`` stay (their labels, which may be None, unused)."""
+    if isinstance(data, (np.ndarray, Mapping)):
+        return data, None
+    if isinstance(data, (tuple, list)) and len(data) == 1:
+        return data[0], None
+    return data
+
+
 def split(arrays: Arrays, fraction: float, seed: int | None) -> Arrays:
     """Holds out a shuffled `fraction` for validation (Keras' validation_split does not shuffle,
     so sorted data would validate on one class only)."""
     train, val = held_out(count(arrays.x), fraction, seed)
     return Arrays(take(arrays.x, train), take(arrays.y, train), take(arrays.x, val),
                   take(arrays.y, val), arrays.classes)
+
+
+def as_targets(arrays: Arrays, fraction: float | None, seed: int | None) -> Arrays:
+    """Samples as their own targets, ``(x, x)`` (an autoencoder, a GAN: labels unused), with
+    `fraction` held out for validation as `split` holds it out when there is no ``x_val``."""
+    x, x_val = arrays.x, arrays.x_val
+    if x_val is None and fraction:
+        train, val = held_out(count(x), fraction, seed)
+        x, x_val = take(x, train), take(x, val)
+    return Arrays(x, x, x_val, x_val, arrays.classes)
 
 
 def held_out(count: int, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -157,10 +180,10 @@ def held_out(count: int, fraction: float, seed: int | None) -> tuple[np.ndarray,
     return order[:-held], order[-held:]
 
 
-def named_arrays(arrays: Mapping[str, np.ndarray]) -> Arrays | None:
+def named_arrays(arrays: Mapping[str, np.ndarray], *, labels: bool = True) -> Arrays | None:
     """An npz file's arrays as `Arrays`: ``x``/``y`` or ``x_<input>``/``y_<output>`` (each
     optionally with ``_val`` appended for validation: ``x_val``, ``x_image_val``); None when
-    it holds neither form of x or of y."""
+    it holds neither form of x or (when `labels` are needed) of y."""
     found: dict[str, Any] = {}
     for part in ("x", "y"):
         for val in ("", "_val"):
@@ -169,6 +192,6 @@ def named_arrays(arrays: Mapping[str, np.ndarray]) -> Arrays | None:
                      if key.startswith(f"{part}_") and key != f"{part}_val"
                      and (key.endswith("_val") == bool(val))}
             found[part + val] = arrays[part + val] if part + val in arrays else named or None
-    if found["x"] is None or found["y"] is None:
+    if found["x"] is None or (labels and found["y"] is None):
         return None
     return Arrays(found["x"], found["y"], found["x_val"], found["y_val"])

@@ -21,9 +21,11 @@ from dlkit._data.arrays import Arrays, named_arrays, shaped
 from dlkit._data.stream import Stream
 
 
-def load(data: dict, *, input_shape: list, seed: int | None) -> Arrays | Stream:
+def load(data: dict, *, input_shape: list, seed: int | None,
+         labels: bool = True) -> Arrays | Stream:
     """Loads the spec's data section and shapes ``x`` to `input_shape`; a folder, or a table
-    with text, categories or blanks, comes as a `Stream` to read while training.
+    with text, categories or blanks, comes as a `Stream` to read while training. Without
+    `labels` (an autoencoder, a GAN), an npz file needs no ``y``.
 
     Raises:
         DataError: naming the spec path and what to change.
@@ -39,7 +41,7 @@ def load(data: dict, *, input_shape: list, seed: int | None) -> Arrays | Stream:
     elif source == "sine":
         arrays = _sine(data, input_shape, rng)
     elif source == "npz":
-        arrays = _npz(_existing_file(data, ".npz"))
+        arrays = _npz(_existing_file(data, ".npz"), labels)
     elif source == "csv":
         from dlkit._data.table import load_table  # imports keras (its encoder)
 
@@ -109,20 +111,20 @@ def _existing_file(data: dict, suffix: str) -> Path:
     return path
 
 
-def _npz(path: Path) -> Arrays:
+def _npz(path: Path, labels: bool = True) -> Arrays:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError(Problem("data.path", f"{path} is not a readable .npz file ({exc})"))
-    found = named_arrays(arrays)
+    found = named_arrays(arrays, labels=labels)
     if found is None:
-        missing = [name for name in ("x", "y") if name not in arrays]
+        missing = [name for name in ("x", "y")[:2 if labels else 1] if name not in arrays]
         raise DataError(Problem("data.path", f"{path} lacks array(s) {', '.join(missing)}; it "
                                 f"holds {sorted(arrays) or 'nothing'}. Save it with "
                                 "numpy.savez(path, x=..., y=...) (optionally x_val=, y_val=; "
                                 "for several inputs or outputs x_<input>=..., y_<output>=...)"))
-    if (found.x_val is None) != (found.y_val is None):
+    if labels and (found.x_val is None) != (found.y_val is None):
         raise DataError(Problem("data.path", f"{path} has only one of x_val and y_val (or of "
                                 "the x_<input>_val and y_<output>_val arrays); give both"))
     return found

@@ -49,7 +49,7 @@ def load_table(path: Path, data: dict) -> Arrays | Stream:
         x = np.asarray([[float(c) for c in row] for row in zip(*columns.values())], "float32")
         return Arrays(x.reshape(len(y), len(columns)), y, classes=classes)
     specs = tuple(Column(name, input_name(name), kinds[name] == "category") for name in columns)
-    x = {spec.input: _values(columns[spec.name], spec.categorical) for spec in specs}
+    x = {spec.input: column_values(columns[spec.name], spec.categorical) for spec in specs}
     return Stream(x=x, y=y, read=lambda row: row, classes=classes, encoder=Encoder(specs))
 
 
@@ -118,8 +118,13 @@ def _kind(cells: list[str], name: str, path: Path, categorical: bool) -> str:
     return "number" if number else "category"
 
 
-def _values(cells: list[str], categorical: bool) -> np.ndarray:
-    """A column as the encoder's input: text (blank: empty) or float32 (blank: NaN), [N, 1]."""
+def column_values(cells: list[str], categorical: bool) -> np.ndarray:
+    """A column as the encoder's input: text (blank: empty) or float32 (blank: NaN), [N, 1].
+    `dlkit predict` encodes new rows through this too.
+
+    Raises:
+        ValueError: a cell of a numeric column is not a number.
+    """
     if categorical:
         return np.asarray([cell.strip() for cell in cells], dtype=object).astype(str)[:, None]
     return np.asarray([float(c) if c.strip() else np.nan for c in cells], "float32")[:, None]

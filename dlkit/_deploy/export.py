@@ -23,13 +23,14 @@ import numpy as np
 
 from dlkit._core.errors import DlkitError, ExportError, first_line
 from dlkit._core.files import read_json, write_json_atomic
+from dlkit._deploy.calling import compiled_call
 from dlkit._deploy.carry import check_carried
 from dlkit._deploy.compare import compare
 from dlkit._deploy.extras import require
-from dlkit._deploy.float32 import compute_dtype, float32_twin
-from dlkit._deploy.runtimes import load_runner
+from dlkit._deploy.float32 import compute_dtype, float32_twin, inference_only
+from dlkit._deploy.runtimes import RUNTIMES, load_runner
+from dlkit._deploy.samples import run_samples
 from dlkit._deploy.trained import TrainedRun, open_run
-from dlkit._train.fitdata import split_arrays
 
 # dlkit's name -> (Keras' format name, the file inside the export folder; None: the folder).
 FORMATS = {"saved_model": ("tf_saved_model", None), "onnx": ("onnx", "model.onnx"),
@@ -56,11 +57,13 @@ def export(run: Any, format: str, *, quantize: str | None = None,  # noqa: A002
     Returns:
         The entry added to ``RUN_DIR/export/export.json``: ``format``, ``quantize``, ``path``,
         ``bytes``, ``max_abs_diff`` (against ``model.keras``), ``agreement`` (classifiers),
-        ``checked_on`` (samples), accuracies before and after for classifiers.
+        ``checked_on`` (samples), accuracies before and after for classifiers; with several
+        outputs, ``outputs`` holds each classifier output's agreement and accuracies.
 
     Raises:
-        ExportError: an unknown format or quantization, a layer the format cannot carry, or an
-            export that does not compute what the model computes; nothing is written.
+        ExportError: an unknown format or quantization, a layer or input the format cannot
+            carry, an export that does not run in its runtime or does not compute what the
+            model computes; nothing is written.
         ExtraMissingError: the format's packages are not installed (``dlkit[export]``).
         RunDirError, DataError: the run or its data cannot be read.
     """
@@ -68,25 +71,27 @@ def export(run: Any, format: str, *, quantize: str | None = None,  # noqa: A002
     for module in EXTRA_MODULES.get(format, ()):
         require(module, "export", purpose=f"{format} export")
     trained = open_run(run)
-    model = float32_twin(trained.model)
-    check_carried(model, format)
-    arrays = split_arrays(trained.plan)
-    x_check, y_check = _check_batch(arrays)
-    names = [i.name for i in trained.inputs]
+    check_carried(trained.model, format)
+    model = inference_only(float32_twin(trained.model), [i.name for i in trained.inputs])
+    samples = run_samples(trained)
+    x_check, y_check = samples.check_batch(CHECK_SAMPLES)
+    serving, outputs = _serving_names(trained), trained.output_names
     destination = Path(out) if out else \
         trained.run_dir / EXPORT_DIR / (format + (f"-{quantize}" if quantize else ""))
     started = time.perf_counter()
     with _staged(destination) as staging:
-        artifact = _convert(model, format, quantize, staging, _representative(arrays.x, names))
-        got = load_runner(format, artifact, names, trained.output_names)(_named(x_check, names))
-        reference = _outputs(model.predict(_model_input(x_check, names), verbose=0))
-        result = compare(reference, got, classifier=trained.plan.compile.classifier,
-                         labels=y_check)
+        artifact = _convert(model, format, quantize, staging, _signature(model, serving),
+                            samples.representative(REPRESENTATIVE_SAMPLES, serving))
+        got = _run_export(format, artifact, list(serving.values()), outputs,
+                          {serving[k]: v for k, v in x_check.items()})
+        reference = compiled_call(model)(x_check)
+        result = compare(reference, got, outputs=outputs, labels=y_check,
+                         classifiers=[trained.is_classifier(name) for name in outputs])
         _accept(result, format, quantize)
     entry = {"format": format, "quantize": quantize, "path": _shown(destination, trained),
-             "bytes": _size(destination), "checked_on": len(_first(x_check)), **result,
-             "seconds": round(time.perf_counter() - started, 2)}
-    entry.update(_precision_note(trained, model, x_check, names, reference))
+             "bytes": _size(destination), "checked_on": len(next(iter(x_check.values()))),
+             **result, "seconds": round(time.perf_counter() - started, 2)}
+    entry.update(_precision_note(trained, model, x_check, reference))
     _record(trained.run_dir / EXPORT_DIR / RECORD, entry)
     return entry
 
@@ -102,59 +107,49 @@ def _check_choice(fmt: str, quantize: str | None) -> None:
             f"{quantize if quantize in QUANTIZE['litert'] else 'int8'}"))
 
 
-def _check_batch(arrays: Any) -> tuple[Any, np.ndarray | None]:
-    """Up to CHECK_SAMPLES validation samples (training samples where none are held out)."""
-    x, y = (arrays.x_val, arrays.y_val) if arrays.x_val is not None else (arrays.x, arrays.y)
-    take = slice(0, CHECK_SAMPLES)
-    x = {k: v[take] for k, v in x.items()} if isinstance(x, dict) else x[take]
-    return x, None if y is None or isinstance(y, dict) else np.asarray(y)[take]
+def _run_export(fmt: str, artifact: Path, names: list[str], outputs: list[str],
+                x: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The export's outputs on `x`, computed in its own runtime."""
+    try:
+        return load_runner(fmt, artifact, names, outputs)(x)
+    except DlkitError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each runtime raises its own kinds
+        raise ExportError(f"the {fmt} export does not run in {RUNTIMES[fmt]}: "
+                          f"{type(exc).__name__}: {first_line(exc)[:500]}. Nothing was "
+                          "written") from None
 
 
-def _named(x: Any, names: list[str]) -> dict[str, np.ndarray]:
-    """`x` by input name, numbers as float32 (what the exports take)."""
-    def cast(v: Any) -> np.ndarray:
-        v = np.asarray(v)
-        return v.astype("float32") if v.dtype.kind in "biuf" else v
-    if isinstance(x, dict):
-        return {k: cast(x[k]) for k in names}
-    return {names[0]: cast(x)}
+def _serving_names(trained: TrainedRun) -> dict[str, str]:
+    """Each model input's name in the export (`dlkit._deploy.trained.serving_name`)."""
+    serving = {i.name: i.serving for i in trained.inputs}
+    if len(set(serving.values())) < len(serving):
+        raise ExportError(f"the model's inputs {', '.join(serving)} would be exported as "
+                          f"{', '.join(serving.values())}: two of them alike (an export's input "
+                          "names are identifiers). Rename the columns or inputs and train "
+                          "again. Nothing was written")
+    return serving
 
 
-def _model_input(x: Any, names: list[str]) -> Any:
-    return x if not isinstance(x, dict) else {k: x[k] for k in names}
+def _signature(model: keras.Model, serving: dict[str, str]) -> list:
+    """The export's input signature: each input's shape and dtype under its serving name, in
+    the structure Keras' own export would make (one spec, or the model's dict or list)."""
+    import tensorflow as tf
 
-
-def _first(x: Any) -> np.ndarray:
-    return next(iter(x.values())) if isinstance(x, dict) else x
-
-
-def _outputs(predicted: Any) -> list[np.ndarray]:
-    if isinstance(predicted, dict):
-        return [np.asarray(v) for v in predicted.values()]
-    return [np.asarray(v) for v in predicted] if isinstance(predicted, (list, tuple)) else \
-        [np.asarray(predicted)]
-
-
-def _representative(x: Any, names: list[str]) -> Any:
-    """A generator of single training samples that calibrates int8 quantization."""
-    count = len(_first(x))
-    picks = np.random.default_rng(0).choice(count, min(count, REPRESENTATIVE_SAMPLES),
-                                            replace=False)
-
-    def samples() -> Iterator[Any]:
-        for i in picks:
-            named = _named({k: v[i:i + 1] for k, v in x.items()} if isinstance(x, dict)
-                           else x[i:i + 1], names)
-            yield [named[names[0]]] if len(names) == 1 else named
-    return samples
+    def spec(tensor: Any) -> tf.TensorSpec:
+        return tf.TensorSpec((None, *tensor.shape[1:]), tensor.dtype,
+                             name=serving[tensor.name.split(":")[0]])
+    if isinstance(model, keras.Sequential):
+        return [spec(model.inputs[0])]
+    return [keras.tree.map_structure(spec, model.input)]
 
 
 def _convert(model: keras.Model, fmt: str, quantize: str | None, folder: Path,
-             representative: Any) -> Path:
+             signature: list, representative: Any) -> Path:
     """Keras' own export into `folder`; returns the artifact's path."""
     keras_format, file = FORMATS[fmt]
     artifact = folder / file if file else folder
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"input_signature": signature}
     if quantize is not None:
         import tensorflow as tf
 
@@ -182,14 +177,15 @@ def _accept(result: dict, fmt: str, quantize: str | None) -> None:
                           f"{FLOAT_TOLERANCE:g}); nothing was written")
 
 
-def _precision_note(trained: TrainedRun, model: keras.Model, x: Any, names: list[str],
+def _precision_note(trained: TrainedRun, model: keras.Model, x: dict[str, np.ndarray],
                     reference: list[np.ndarray]) -> dict[str, Any]:
     """For a run trained in mixed precision, how far its float32 export is from it."""
     trained_dtype = compute_dtype(trained.model)
-    if model is trained.model:
+    if trained_dtype == "float32":
         return {"precision": "float32"}
-    as_trained = _outputs(trained.model.predict(_model_input(x, names), verbose=0))
-    diff = max(float(np.max(np.abs(a - r))) for a, r in zip(as_trained, reference))
+    as_trained = compiled_call(trained.model)(x)
+    diff = max(float(np.max(np.abs(np.asarray(a, "float64") - r)))
+               for a, r in zip(as_trained, reference))
     return {"precision": "float32", "trained_precision": trained_dtype,
             "max_abs_diff_to_trained_precision": diff}
 

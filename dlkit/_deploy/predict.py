@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from dlkit._deploy.calling import model_call
 from dlkit._deploy.progress import SampleProgress
 from dlkit._deploy.readers import open_reader
 from dlkit._deploy.readers.base import Batch, Reader
-from dlkit._deploy.table import header, rows
+from dlkit._deploy.table import Columns, header, prediction_columns, rows
 from dlkit._deploy.trained import TrainedRun, open_run
 
 BATCH_SIZE = 256
@@ -56,10 +56,13 @@ def predict(run: Any, data: Any, *, batch_size: int = BATCH_SIZE,
 
 def predict_file(run: Any, data: str | os.PathLike[str], *,
                  out: str | os.PathLike[str] | None = None, batch_size: int = BATCH_SIZE,
-                 verbose: int | str = "auto") -> Path:
+                 verbose: int | str = "auto", extra: Sequence[Columns] = ()) -> Path:
     """Writes a predictions CSV for `data`: one row per sample, class names and one
     probability column per class for classifiers, the value otherwise (see `dlkit.predict`
     for `data`).
+
+    Args:
+        extra: more columns per sample after the predictions (`dlkit._deploy.table.Columns`).
 
     Returns:
         The CSV written: `out`, by default ``RUN_DIR/predictions/<stem>.csv``. It is written
@@ -67,17 +70,24 @@ def predict_file(run: Any, data: str | os.PathLike[str], *,
     """
     trained = open_run(run)
     reader = open_reader(data, trained)
+    groups = prediction_columns(trained, reader.id_column, extra)
     target = Path(out) if out else \
         trained.run_dir / PREDICTIONS_DIR / f"{Path(data).stem or 'predictions'}.csv"
+    created = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
 
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             table = csv.writer(handle)
-            table.writerow(header(trained, reader.id_column))
+            table.writerow(header(groups))
             for batch, outputs in _predicted(trained, reader, batch_size, verbose):
-                table.writerows(rows(trained, outputs, batch.ids))
-    write_atomic(target, write)
+                table.writerows(rows(groups, batch, outputs))
+    try:
+        write_atomic(target, write)
+    except BaseException:
+        if created and not any(target.parent.iterdir()):
+            target.parent.rmdir()  # the folder made for it goes too: nothing is written
+        raise
     return target
 
 

@@ -21,6 +21,8 @@ Inputs = dict[str, np.ndarray]
 Runner = Callable[[Inputs], list[np.ndarray]]
 Raw = Callable[[Inputs], dict | list]
 SIGNATURE = "serving_default"
+RUNTIMES = {"saved_model": "TensorFlow (tf.saved_model.load)", "onnx": "ONNX Runtime",
+            "litert": "the LiteRT interpreter"}
 
 
 def load_runner(fmt: str, path: Path, input_names: list[str],

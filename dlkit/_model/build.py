@@ -11,7 +11,10 @@ import tensorflow as tf
 
 from dlkit._core.errors import Problem, Problems, SpecError
 from dlkit._data.encoding import Encoder
+from dlkit._model.autoencoder import autoencoder_model
 from dlkit._model.base import assemble_with_base
+from dlkit._model.gan import compile_gan, gan_model
+from dlkit._model.vae import vae_model
 from dlkit._plan.graph import assemble
 from dlkit._plan.load import plan_for
 from dlkit._plan.parts import PartError, make
@@ -26,8 +29,11 @@ def build(spec: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> keras.Mode
     """Builds and compiles the model a spec describes.
 
     The result is a plain `keras.Sequential` (a stack of layers) or functional `keras.Model`
-    (a graph): the same layers, configs, optimizer and loss as the network written by hand in
-    Keras, so it trains, saves and serves like one.
+    (a graph, or an autoencoder of an ``encoder`` and a ``decoder`` model): the same layers,
+    configs, optimizer and loss as the network written by hand in Keras, so it trains, saves
+    and serves like one. A GAN and a VAE are `keras.Model` subclasses (with ``generator`` and
+    ``discriminator``, or ``encoder`` and ``decoder`` models) whose ``train_step`` trains
+    them as the Keras guides do (``model.fit(x)``).
 
     Args:
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
@@ -53,7 +59,12 @@ def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
         encoder: for a table's raw columns, the encoding to put in front of the layers.
     """
     try:  # in the order a hand-written script makes them, for the same random draws
-        if plan.model.base is not None:
+        if plan.model.gan is not None:
+            return compile_gan(gan_model(plan), plan,
+                               steps_per_execution=steps_per_execution(plan))
+        if plan.model.autoencoder is not None:
+            model = vae_model(plan) if plan.model.kind == "vae" else autoencoder_model(plan)
+        elif plan.model.base is not None:
             model = assemble_with_base(plan)
         elif plan.model.graph is not None:
             model = _assemble_graph(plan)

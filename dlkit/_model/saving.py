@@ -9,6 +9,8 @@ from pathlib import Path
 import keras
 
 import dlkit._data.encoding  # noqa: F401 - registers FillMissing, which table models hold
+import dlkit._model.gan  # noqa: F401 - registers GAN, which a GAN run's model.keras holds
+import dlkit._model.vae  # noqa: F401 - registers VAE, which a VAE run's model.keras holds
 from dlkit._core.errors import ModelFileError, first_line
 
 

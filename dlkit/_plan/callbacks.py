@@ -58,9 +58,10 @@ def callback_settings(spec: dict, problems: Problems) -> Mapping[str, Mapping | 
 
 
 def logged_metrics(metric_names: tuple[str, ...], callbacks: Mapping[str, Any], *,
-                   has_validation: bool) -> list[str]:
-    """Every name a run's history will have: losses, metrics, their val_ forms, the rate."""
-    names = ["loss", *metric_names]
+                   has_validation: bool, losses: tuple[str, ...] = ("loss",)) -> list[str]:
+    """Every name a run's history will have: losses (a GAN's are d_loss and g_loss),
+    metrics, their val_ forms, the rate."""
+    names = [*losses, *metric_names]
     logged = [*names, *(f"val_{n}" for n in names)] if has_validation else names
     if callbacks.get("reduce_lr_on_plateau") is not None or \
             callbacks.get("tensorboard") is not None:
@@ -69,13 +70,14 @@ def logged_metrics(metric_names: tuple[str, ...], callbacks: Mapping[str, Any], 
 
 
 def check_monitors(metric_names: tuple[str, ...], callbacks: Mapping[str, Any], *,
-                   has_validation: bool) -> None:
+                   has_validation: bool, losses: tuple[str, ...] = ("loss",)) -> None:
     """Early stopping, checkpoints and learning-rate reduction watch metrics that will exist.
 
     Raises:
         SpecError: naming each monitor that will never be logged, and what is.
     """
-    logged = logged_metrics(metric_names, callbacks, has_validation=has_validation)
+    logged = logged_metrics(metric_names, callbacks, has_validation=has_validation,
+                            losses=losses)
     problems = []
     for key in MONITORING:
         settings = callbacks.get(key)

@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dlkit._core.errors import (InitializationWarning, Problem, Problems, SpecError,
                                 SpecWarning)
 from dlkit._data.labels import is_classifier
 from dlkit._plan.callbacks import callback_settings
+from dlkit._plan.kinds import kind_plan, with_gan_monitors
 from dlkit._plan.graph import (graph_plan, logged_names, loss_weights, monitor_modes,
                                output_nodes, output_plans)
 from dlkit._plan.parts import PartError, freeze, make
-from dlkit._plan.plan import (CompilePlan, FitPlan, GraphPlan, ModelPlan, OutputPlan, Plan,
-                              RuntimePlan)
+from dlkit._plan.plan import (CompilePlan, FineTunePlan, FitPlan, GraphPlan, ModelPlan,
+                              OutputPlan, Plan, RuntimePlan)
 from dlkit._plan.registry import random_state_kept
 from dlkit._plan.resolver import ModelParts, loss_name, model_parts
 from dlkit._plan.shapes import Shapes, check_graph_shapes, check_shapes, scratch_graph
@@ -31,13 +32,17 @@ from dlkit._plan.transfer import check_base_shapes, plan_base, plan_fine_tune
 from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
+from dlkit._spec.sections.kinds import model_kind
 from dlkit._spec.graph import Layout, Node, graph_layout, merge_instances, note_instance
+from dlkit._spec.spaces import find_spaces
 from dlkit._spec.spec import DEFAULT_NAME, Spec, plan_of, raw_spec
 from dlkit._spec.structure import TOP_KEYS, check_schema
 
 MIXED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 # The model section's parts in the order a spec writes them, for sorting problems.
-MODEL_PARTS = ("input_shape", "inputs", "base", "blocks", "layers", "graph", "outputs",
+MODEL_PARTS = ("kind", "input_shape", "latent_dim", "inputs", "base", "blocks", "layers",
+               "graph", "outputs", "encoder", "decoder", "generator", "discriminator", "noise",
+               "anomaly",
                "regularization")
 
 
@@ -74,40 +79,83 @@ def plan_for(source: str | os.PathLike[str] | Mapping[str, Any] | Spec) -> Plan:
 def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple[dict, Plan]:
     """Every validation pass over plain data; returns it with defaults filled in, and its plan.
 
+    A search space anywhere is a problem here (a plan is one concrete network): the rest is
+    checked with each space at its smallest value, and each space's problem points to
+    `dlkit search`.
+
     Raises:
         SpecError: listing every problem found, in spec order.
     """
     problems = Problems()
-    spec = check_schema(raw, default_name, problems)
+    found = find_spaces(raw, problems)
+    for space in found.spaces:
+        problems.add(space.path, f"a search space ({space.describe()}): training and building "
+                     "take one concrete value; try its values with `dlkit search SPEC` "
+                     "(dlkit.search), or write one value here")
+    checked_spaces = len(problems.items)
+    spec = check_schema(found.stand_in, default_name, problems)
     run_checks(spec, problems)
     layout = graph_layout(spec, problems)  # None for a stack of layers
-    nodes = layout.nodes if layout is not None else ()
     precision = _precision(spec, problems)
+    if model_kind(spec["model"]) not in ("sequential", None):  # autoencoder, vae, gan
+        return spec, _kind_plan(spec, problems, precision,
+                                lambda items: _outside(items, checked_spaces, found.malformed))
     # Validating must not shift the random draws of a later build, nor allocate weights.
     with random_state_kept(), scratch_graph():
-        parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
-        made = _made(parts, nodes, problems)
-        callbacks = callback_settings(spec, problems)
-        base = plan_base(spec, problems)  # None without model.base
-        fine_tune = plan_fine_tune(spec, base, parts.optimizer, problems)
-        graph = shapes = None
-        if not problems.items and layout is not None:
-            graph = graph_plan(layout, parts.layers)
-            shapes = check_graph_shapes(graph, made["layers"], problems,
-                                        sources=base and base.source(problems))
-        elif not problems.items and base is not None:
-            shapes = check_base_shapes(base, made["layers"], parts.layers, problems)
-        elif not problems.items:
-            shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
-                                  parts.layers, problems, input_dtype(spec))
+        parts, made, callbacks, graph, shapes, transfer = _passes_2_and_3(
+            spec, layout, precision, problems)
     if problems.items or shapes is None:
-        raise SpecError(in_spec_order(merge_instances(problems.items)))
+        raise SpecError(in_spec_order(merge_instances(
+            _outside(problems.items, checked_spaces, found.malformed))))
     for path, message in layout.warnings if layout is not None else ():
         warnings.warn(f"{path}: {message}", SpecWarning, stacklevel=3)
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
-    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph,
-                       (base and base.plan, fine_tune))
+    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph, transfer)
+
+
+def _passes_2_and_3(spec: dict, layout: Layout | None, precision: str,
+                    problems: Problems) -> tuple:
+    """Names resolved into parts, each made once (Keras checks its values), the callbacks'
+    settings checked, and, if all is sound, the model assembled without weights."""
+    nodes = layout.nodes if layout is not None else ()
+    parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
+    made = _made(parts, nodes, problems)
+    callbacks = callback_settings(spec, problems)
+    base = plan_base(spec, problems)  # None without model.base
+    fine_tune = plan_fine_tune(spec, base, parts.optimizer, problems)
+    graph = shapes = None
+    if not problems.items and layout is not None:
+        graph = graph_plan(layout, parts.layers)
+        shapes = check_graph_shapes(graph, made["layers"], problems,
+                                    sources=base and base.source(problems))
+    elif not problems.items and base is not None:
+        shapes = check_base_shapes(base, made["layers"], parts.layers, problems)
+    elif not problems.items:
+        shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
+                              parts.layers, problems, input_dtype(spec))
+    return parts, made, callbacks, graph, shapes, (base and base.plan, fine_tune)
+
+
+def _kind_plan(spec: dict, problems: Problems, precision: str,
+               reported: Callable[[list[Problem]], list[Problem]]) -> Plan:
+    """The plan of an autoencoder, VAE or GAN (`dlkit._plan.kinds`); `reported` picks the
+    problems to report (not those under a malformed search space's stand-in).
+
+    Raises:
+        SpecError: listing every problem found, in spec order.
+    """
+    with random_state_kept(), scratch_graph():
+        planned = kind_plan(spec, problems, precision)
+        callbacks = callback_settings(spec, problems)
+    if problems.items or planned is None:
+        raise SpecError(in_spec_order(reported(problems.items)))
+    for path, message in symmetric_initializer_warnings(spec):
+        warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=4)
+    model, compile_ = planned
+    if model.gan is not None:
+        callbacks = with_gan_monitors(callbacks)
+    return _assembled(spec, model, compile_, callbacks, precision)
 
 
 def input_dtype(spec: dict) -> str:
@@ -165,7 +213,8 @@ def _made(parts: ModelParts, nodes: tuple[Node, ...], problems: Problems) -> dic
 
 def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: Mapping,
           precision: str, graph: GraphPlan | None, transfer: tuple) -> Plan:
-    runtime, train, compile_ = spec["runtime"], spec["train"], spec["compile"]
+    """The plan of a stack or graph; `transfer`: its `BasePlan` and `FineTunePlan` (or None)."""
+    compile_ = spec["compile"]
     if graph is None:
         name = loss_name(made["loss"])
         outputs = (OutputPlan(None, shapes.output_shape, name, is_classifier(name),
@@ -173,27 +222,35 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
     else:
         outputs = output_plans(shapes.output_shapes, made["loss"], loss_name)
     metrics = parts.metrics
+    model = ModelPlan(input_shape=_input_shape(spec["model"], graph),
+                      layers=() if graph else tuple(parts.layers),
+                      parameters=shapes.parameters, multiply_adds=shapes.multiply_adds,
+                      output_shape=shapes.output_shape, graph=graph,
+                      input_dtype=input_dtype(spec), base=transfer[0])
+    return _assembled(spec, model, CompilePlan(
+        optimizer=parts.optimizer, loss=freeze(parts.loss),
+        metrics=freeze(metrics) if isinstance(metrics, dict) else tuple(metrics),
+        loss_name=outputs[0].loss_name, metric_names=logged_names(outputs, made["metrics"]),
+        classifier=outputs[0].classifier, outputs=outputs,
+        monitor_modes=monitor_modes(outputs, made["metrics"]),
+        loss_weights=loss_weights(outputs, compile_.get("loss_weights"))), callbacks, precision,
+        fine_tune=transfer[1])
+
+
+def _assembled(spec: dict, model: ModelPlan, compile_: CompilePlan, callbacks: Mapping,
+               precision: str, *, fine_tune: FineTunePlan | None = None) -> Plan:
+    """The plan of a spec whose model and compile sections are planned."""
+    runtime, train = spec["runtime"], spec["train"]
     return Plan(
         name=spec["name"], seed=spec["seed"], deterministic=spec["deterministic"],
         data=freeze(spec["data"]) if spec["data"] is not None else None,
-        model=ModelPlan(input_shape=_input_shape(spec["model"], graph),
-                        layers=() if graph else tuple(parts.layers),
-                        parameters=shapes.parameters, multiply_adds=shapes.multiply_adds,
-                        output_shape=shapes.output_shape, graph=graph,
-                        input_dtype=input_dtype(spec), base=transfer[0]),
-        compile=CompilePlan(
-            optimizer=parts.optimizer, loss=freeze(parts.loss),
-            metrics=freeze(metrics) if isinstance(metrics, dict) else tuple(metrics),
-            loss_name=outputs[0].loss_name, metric_names=logged_names(outputs, made["metrics"]),
-            classifier=outputs[0].classifier, outputs=outputs,
-            monitor_modes=monitor_modes(outputs, made["metrics"]),
-            loss_weights=loss_weights(outputs, compile_.get("loss_weights"))),
+        model=model, compile=compile_,
         fit=FitPlan(epochs=train["epochs"], batch_size=train["batch_size"],
-                    shuffle=train["shuffle"], fine_tune=transfer[1]),
+                    shuffle=train["shuffle"], fine_tune=fine_tune),
         runtime=RuntimePlan(
             strategy=runtime["strategy"], precision=precision,
             steps_per_execution=runtime["steps_per_execution"],
-            auto_steps=auto_steps_per_execution(shapes.multiply_adds, train["batch_size"]),
+            auto_steps=auto_steps_per_execution(model.multiply_adds, train["batch_size"]),
             peer_timeout=runtime["peer_timeout"]),
         callbacks=callbacks, settings=freeze(spec))
 
@@ -205,6 +262,14 @@ def _input_shape(model: dict, graph: GraphPlan | None) -> tuple | None:
     return next(iter(graph.inputs.values())) if len(graph.inputs) == 1 else None
 
 
+def _outside(items: list[Problem], first: int, places: tuple[str, ...]) -> list[Problem]:
+    """Drops problems from `first` on that lie at or inside one of `places` (malformed spaces,
+    whose stand-in values are guesses)."""
+    def inside(path: str) -> bool:
+        return any(path == p or path.startswith((p + ".", p + "[")) for p in places)
+    return items[:first] + [p for p in items[first:] if not inside(p.path)]
+
+
 def in_spec_order(items: list[Problem]) -> list[Problem]:
     """Drops repeats and sorts problems as their places appear in a spec: section, then the
     model's parts (inputs, blocks, layers or nodes by index, outputs)."""
@@ -213,6 +278,6 @@ def in_spec_order(items: list[Problem]) -> list[Problem]:
         rank = TOP_KEYS.index(section) if section in TOP_KEYS else -1
         part = re.match(r"model\.(\w+)", problem.path)
         part = MODEL_PARTS.index(part.group(1)) if part and part.group(1) in MODEL_PARTS else -1
-        layer = re.match(r"model\.(?:layers|graph)\[(\d+)\]", problem.path)
+        layer = re.match(r"model\.\w+\[(\d+)\]", problem.path)
         return rank, part, int(layer.group(1)) if layer else -1
     return sorted(dict.fromkeys(items), key=place)

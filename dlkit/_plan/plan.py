@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlkit._plan.base import BasePlan, FineTunePlan
+from dlkit._plan.kindplans import AutoencoderPlan, GanPlan
 from dlkit._plan.parts import Part
 
 
@@ -51,6 +52,21 @@ class ModelPlan:
     graph: GraphPlan | None = None
     input_dtype: str = "float32"  # "string" for a text source: the model takes raw text
     base: BasePlan | None = None  # a pretrained start of the network (model.base)
+    autoencoder: AutoencoderPlan | None = None  # kind: autoencoder or vae
+    gan: GanPlan | None = None  # kind: gan
+
+    @property
+    def kind(self) -> str:
+        """``sequential`` (a stack or a graph, trained on labels), ``autoencoder``, ``vae`` or
+        ``gan`` (trained on unlabeled data: `supervised` is False)."""
+        if self.gan is not None:
+            return "gan"
+        return self.autoencoder.kind if self.autoencoder is not None else "sequential"
+
+    @property
+    def supervised(self) -> bool:
+        """Whether the model learns from labels ``y`` (else from the samples ``x`` alone)."""
+        return self.kind == "sequential"
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ class CompilePlan:
     `metric_names` are Keras' names for them (``label_loss``, ``label_accuracy``, ...).
     """
 
-    optimizer: Part
+    optimizer: Part  # a GAN's generator's (both of its optimizers are in model.gan)
     loss: str | Part | Mapping[str, str | Part]
     metrics: tuple[str | Part, ...] | Mapping[str, tuple[str | Part, ...]]
     loss_name: str  # the (first) output's canonical loss name, like mean_squared_error
@@ -82,6 +98,8 @@ class CompilePlan:
     outputs: tuple[OutputPlan, ...] = ()  # one per output, in spec order
     # Several outputs: min or max per logged name (label_accuracy), which Keras cannot choose.
     monitor_modes: Mapping[str, str] = field(default_factory=dict)
+    # The losses Keras logs besides `metric_names`: a GAN's are d_loss and g_loss.
+    losses: tuple[str, ...] = ("loss",)
 
 
 @dataclass(frozen=True)

@@ -264,7 +264,7 @@ def model_parts(spec: dict, problems: Problems, nodes: Sequence[Node] = ()) -> M
     model, compile_ = spec.get("model"), spec.get("compile")
     default = None
     if isinstance(model, dict) and isinstance(model.get("regularization"), dict):
-        default = _default_regularizer(model["regularization"], problems)
+        default = default_regularizer(model["regularization"], problems)
     resolver = Resolver(problems, default_regularizer=default)
 
     def sound(path: str) -> bool:  # skip what pass 1 already reported
@@ -306,7 +306,7 @@ def _metrics(resolver: Resolver, metrics: object, path: str, sound: Callable[[st
             if sound(key_path(path, i))]
 
 
-def _default_regularizer(setting: dict, problems: Problems) -> Part | None:
+def default_regularizer(setting: dict, problems: Problems) -> Part | None:
     """`model.regularization` -> the part of the penalty every kernel without its own gets."""
     path = "model.regularization"
     if "type" in setting:

@@ -51,6 +51,8 @@ class Spec(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         model = self._data["model"]
+        if "kind" in model:
+            return f"Spec(name={self.name!r}, kind={model['kind']!r})"
         if "graph" in model:
             return f"Spec(name={self.name!r}, nodes={len(model['graph'])})"
         return f"Spec(name={self.name!r}, layers={len(model['layers'])})"

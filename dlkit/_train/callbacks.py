@@ -14,6 +14,7 @@ from dlkit._callbacks.backup import BACKUP_DIR, Backup
 from dlkit._callbacks.guards import NanGuard, OverfittingMonitor
 from dlkit._callbacks.progress import Progress
 from dlkit._callbacks.runlog import RunLog
+from dlkit._callbacks.samples import GeneratedSamples
 from dlkit._callbacks.tensorboard import EpochTensorBoard, HParamsLogger
 from dlkit._plan.load import plan_for
 from dlkit._plan.parts import make
@@ -38,7 +39,8 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
 
     Returns:
         New callbacks, in the order they must run: the NaN guard, TensorBoard (with the spec as
-        hparams), early stopping (restoring the best weights unless told not to), learning-rate
+        hparams; a GAN's generated samples), early stopping (restoring the best weights unless
+        told not to), learning-rate
         reduction, checkpoints, the CSV log, the overfitting monitor, the run log that writes
         ``history.json``, and the backup; each as the spec turns it on.
 
@@ -51,8 +53,13 @@ def callbacks(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
 
 
 def make_callbacks(plan: Plan, run_dir: Path, *, verbose: bool = True,
-                   progress: str | None = None) -> list[keras.callbacks.Callback]:
-    """The callbacks of `plan` writing into `run_dir`, after a `Progress` display if asked."""
+                   progress: str | None = None, hparams: Mapping[str, Any] | None = None,
+                   session: str | None = None) -> list[keras.callbacks.Callback]:
+    """The callbacks of `plan` writing into `run_dir`, after a `Progress` display if asked.
+
+    `hparams` are logged beside the spec's own, in the TensorBoard session `session` (default
+    ``<name>/<run directory name>``).
+    """
     on = {key: _with_mode(key, dict(make(value)), plan.compile.monitor_modes)
           for key, value in plan.callbacks.items() if value is not None}
     run_log = RunLog(run_dir, tensorboard="tensorboard" in on, verbose=verbose)
@@ -62,7 +69,10 @@ def make_callbacks(plan: Plan, run_dir: Path, *, verbose: bool = True,
     if "tensorboard" in on:
         made.append(EpochTensorBoard(log_dir=str(run_dir), **on["tensorboard"]))
         made.append(HParamsLogger(run_dir, make(plan.settings),
-                                  trial_id=f"{plan.name}/{run_dir.name}"))
+                                  trial_id=session or f"{plan.name}/{run_dir.name}",
+                                  extra=hparams))
+        if plan.model.gan is not None:
+            made.append(GeneratedSamples(run_dir, plan.model.input_shape, seed=plan.seed or 0))
     if "early_stopping" in on:
         stopping = keras.callbacks.EarlyStopping(
             **{"restore_best_weights": True, **on["early_stopping"]})

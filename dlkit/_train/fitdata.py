@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from dlkit._callbacks.seeds import EpochSeeds
 from dlkit._core.errors import DataError, Problem, SpecError
-from dlkit._data.arrays import Arrays, by_name, count, from_user, split
+from dlkit._data.arrays import (Arrays, as_targets, by_name, count, from_user, split,
+                                unlabeled)
 from dlkit._data.deterministic import epoch_keyed_batches
 from dlkit._data.labels import fit_labels
 from dlkit._data.sources import load
@@ -24,7 +25,8 @@ def load_data(plan: Plan, data: Any) -> Arrays | Stream | tf.data.Dataset:
     Args:
         plan: the run's plan.
         data: what `dlkit.train` was given: None (the spec's data section), ``(x, y)``,
-            ``(x, y, x_val, y_val)``, or a `tf.data.Dataset` of batches.
+            ``(x, y, x_val, y_val)``, or a `tf.data.Dataset` of batches (a model that learns
+            from samples alone also takes ``x``: `dlkit._data.arrays.unlabeled`).
 
     Raises:
         SpecError: no data at all.
@@ -38,8 +40,9 @@ def load_data(plan: Plan, data: Any) -> Arrays | Stream | tf.data.Dataset:
             raise SpecError(Problem("data", "no data: add a data section (e.g. source: digits) "
                                     "or pass data= to dlkit.train"))
         _check_source(plan)
-        return load(make(plan.data), input_shape=input_shape, seed=plan.seed)
-    return from_user(data, input_shape)
+        return load(make(plan.data), input_shape=input_shape, seed=plan.seed,
+                    labels=plan.model.supervised)
+    return from_user(data if plan.model.supervised else unlabeled(data), input_shape)
 
 
 
@@ -70,15 +73,16 @@ def fit_arguments(plan: Plan, data: Any) -> dict[str, Any]:
 
 def split_arrays(plan: Plan, data: Any = None) -> Arrays:
     """The run's arrays as training sees them: loaded (the spec's data section, or `data` as
-    given to `dlkit.train`), shaped to the model, labels fitted to the loss, and validation held
-    out the way training holds it out (the same seed gives the same split).
+    given to `dlkit.train`, or the `Arrays` `load_data` returned), shaped to the model, labels
+    fitted to the loss, and validation held out the way training holds it out (the same seed
+    gives the same split).
 
     Raises:
         SpecError: no data at all.
         DataError: data that cannot be loaded or does not fit the model, or a source that
             streams from files (images, text) and is never held in memory whole.
     """
-    arrays = load_data(plan, data)
+    arrays = data if isinstance(data, Arrays) else load_data(plan, data)
     if not isinstance(arrays, Arrays):
         raise DataError(Problem("data.source", f"source {plan.data['source']} streams from "
                                 "files and is not held in memory whole"))
@@ -87,9 +91,12 @@ def split_arrays(plan: Plan, data: Any = None) -> Arrays:
 
 
 def _held_out(arrays: Arrays, plan: Plan) -> Arrays:
-    """Labels fitted to the loss, and the seeded validation split when the data has none."""
-    arrays = _with_labels_fitted(arrays, plan)
+    """Labels fitted to the loss, and the seeded validation split when the data has none (for
+    a model that learns from samples alone, the samples as targets)."""
     fraction = (plan.data or {}).get("validation_split", 0.2)
+    if not plan.model.supervised:
+        return as_targets(arrays, fraction, plan.seed)
+    arrays = _with_labels_fitted(arrays, plan)
     if arrays.x_val is None and fraction:
         arrays = split(arrays, fraction, plan.seed)
     return arrays

@@ -63,17 +63,19 @@ def resumed_phase(resume_dir: Path | None, model: keras.Model, plan: Plan,
 
 
 def run_phases(model: keras.Model, plan: Plan, fit: Fit, cbs: list, run_dir: Path,
-               strategy: tf.distribute.Strategy, fine_tune_start: int | None = None) -> None:
+               strategy: tf.distribute.Strategy, *, first_epoch: int = 0,
+               fine_tune_start: int | None = None) -> None:
     """Trains the first phase (unless resuming in the second) and, when the plan fine-tunes,
     the second.
 
     Args:
         fit: runs one `model.fit` of the run.
+        first_epoch: the first phase's first epoch (0-based; a resumed run's backup sets its own).
         fine_tune_start: a resumed run's fine-tuning phase's first epoch (`resumed_phase`).
     """
     tune = plan.fit.fine_tune
     if fine_tune_start is None:
-        fit(plan.fit.epochs, 0, cbs)
+        fit(plan.fit.epochs, first_epoch, cbs)
         if tune is None:
             return
         fine_tune_start = len(read_history(run_dir)["metrics"].get("loss", []))

@@ -31,7 +31,7 @@ def best_epoch(metrics: dict[str, list[float]], recorded: dict | None = None) ->
 def learning_curve_png(metrics: dict[str, list[float]], title: str, *,
                        best: dict | None = None) -> bytes:
     """`learning_curve_figure` as PNG bytes."""
-    return _png(learning_curve_figure(metrics, title, best=best))
+    return png_bytes(learning_curve_figure(metrics, title, best=best))
 
 
 def learning_curve_figure(metrics: dict[str, list[float]], title: str, *,
@@ -40,7 +40,7 @@ def learning_curve_figure(metrics: dict[str, list[float]], title: str, *,
     best epoch marked."""
     names = [k for k in metrics if not k.startswith("val_") and k != "learning_rate"]
     names = sorted(names, key=lambda k: k != "loss") or ["loss"]
-    figure = _figure(5 * len(names), 3.8)
+    figure = figure_of(5 * len(names), 3.8)
     for axes, name in zip(np.atleast_1d(figure.subplots(1, len(names))), names):
         for key, label in ((name, "train"), (f"val_{name}", "validation")):
             if metrics.get(key):
@@ -67,7 +67,7 @@ def confusion_matrix_png(counts: np.ndarray, title: str,
                          classes: tuple[str, ...] | None = None) -> bytes:
     """The matrix as a picture; its axes name the classes when `classes` gives their names."""
     size = max(4.0, 0.45 * len(counts) + 2)
-    figure = _figure(size, size)
+    figure = figure_of(size, size)
     axes = figure.subplots()
     axes.imshow(counts, cmap="Blues")
     for (row, column), count in np.ndenumerate(counts):
@@ -78,7 +78,7 @@ def confusion_matrix_png(counts: np.ndarray, title: str,
     if classes is not None and len(classes) == len(counts):
         axes.set_xticklabels(classes, rotation=45, ha="right")
         axes.set_yticklabels(classes)
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def class_indices(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -159,14 +159,15 @@ def _labels_and_scores(model: keras.Model, validation: tuple | tf.data.Dataset
             tf.nest.map_structure(lambda *parts: np.concatenate(parts), *scores))
 
 
-def _figure(width: float, height: float):
+def figure_of(width: float, height: float):
     """A matplotlib figure outside pyplot: no global backend or state is touched."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=100)
 
 
-def _png(figure) -> bytes:
+def png_bytes(figure) -> bytes:
+    """A figure as PNG bytes."""
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png")

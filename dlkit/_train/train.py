@@ -21,7 +21,7 @@ from dlkit._callbacks.progress import Progress, choose_mode
 from dlkit._callbacks.runlog import read_history
 from dlkit._callbacks.tensorboard import mark_restart
 from dlkit._compat.multi_worker import multi_worker_fixes
-from dlkit._core.errors import TrainingError
+from dlkit._core.errors import RunDirError, TrainingError
 from dlkit._core.files import write_atomic, write_text_atomic
 from dlkit._data.stream import Stream
 from dlkit._model.build import build_plan
@@ -31,13 +31,20 @@ from dlkit._runtime.cluster import Cluster, cluster_of
 from dlkit._runtime.strategy import make_strategy, replica_count, strategy_name
 from dlkit._spec.spec import Spec, plan_of
 from dlkit._train import rundir
-from dlkit._train.callbacks import make_callbacks
 from dlkit._train.adapt import adapt_layers, load_adapted, save_adapted
-from dlkit._train.fitdata import deterministic, fit_arguments, load_data, training_inputs
-from dlkit._train.streaming import checked_stream, stream_fit_arguments, stream_inputs
+from dlkit._train.callbacks import make_callbacks
+from dlkit._train.fitdata import (
+    deterministic,
+    fit_arguments,
+    load_data,
+    training_inputs,
+)
+from dlkit._train.kindfiles import write_kind_files
 from dlkit._train.phases import best_with_phase, resumed_phase, run_phases
 from dlkit._train.pictures import best_epoch, write_pictures
 from dlkit._train.resume import check_backup, unfinished_run
+from dlkit._train.streaming import checked_stream, stream_fit_arguments, stream_inputs
+from dlkit._train.unlabeled import labels_note, unlabeled_fit_arguments
 
 # What a collective raises when another worker died, hung or cannot be reached.
 PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
@@ -81,7 +88,8 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
         spec: a `Spec`, or anything `dlkit.load_spec` takes.
         data: ``(x, y)``, ``(x, y, x_val, y_val)`` arrays (for a graph model of several
             inputs or outputs, dicts of arrays keyed by their names) or a `tf.data.Dataset`
-            of batches; by default the spec's ``data`` section is loaded.
+            of batches; by default the spec's ``data`` section is loaded. An autoencoder or
+            a GAN learns from ``x`` alone: it also takes ``x`` or ``(x, None, x_val, None)``.
         logdir: the log root; default ``$DLKIT_LOGDIR`` or ``logs``.
         resume: continue the newest unfinished run of this spec's name under the log root.
         callbacks: more Keras callbacks, called after dlkit's own.
@@ -101,44 +109,97 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
             keeps what was written.
     """
     spec = load_spec(spec)
+    root = rundir.log_root(logdir)
+    resume_dir = unfinished_run(root, spec.name, spec.to_dict()) if resume else None
+    return _train(spec, data, root=root, resume_dir=resume_dir, callbacks=callbacks,
+                  verbose=verbose)
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where `train_into` starts a run, instead of a new directory under the log root.
+
+    Attributes:
+        run_dir: the run directory, created by `train_into` (its parent may exist).
+        weights: a ``.weights.h5`` file to start from instead of fresh weights.
+        epoch: the first epoch, 0-based (the spec's ``train.epochs`` is the last).
+        hparams: TensorBoard hparams to log beside the spec's own (spec path -> value).
+        session: the TensorBoard hparams session (group) name; default ``<name>/<dir name>``.
+        pictures: draw the learning curve and confusion matrix (about a second per run).
+    """
+
+    run_dir: Path
+    weights: Path | None = None
+    epoch: int = 0
+    hparams: Mapping[str, Any] | None = None
+    session: str | None = None
+    pictures: bool = True
+
+
+def train_into(spec: Spec, start: Start, data: Any = None, *,
+               callbacks: list[keras.callbacks.Callback] | None = None,
+               verbose: int | str = 0) -> Run:
+    """Trains a validated spec into ``start.run_dir``, on this machine: what `dlkit.search`
+    runs for each trial. Everything else is `train`'s: data, callbacks, files, errors.
+
+    Raises:
+        SpecError, DataError: as `train`, before anything is written.
+        TrainingError: training diverged; the run directory is marked failed.
+    """
+    return _train(spec, data, start=start, callbacks=callbacks, verbose=verbose)
+
+
+@dataclass
+class _Prepared:
+    """What a run has decided and made before its run directory is written."""
+
+    model: keras.Model
+    fit_args: dict
+    extra: list  # callbacks the data order needs
+    validation: Any  # validation data for the confusion matrix
+    first_epoch: int
+    adapted: list  # preprocessing layers adapted on the training split
+    classes: list  # class names, where the data has them
+    note: str | None  # an autoencoder's or GAN's labels, left unused
+    tuning_from: int | None  # a run resumed in its fine-tuning phase: the phase's first epoch
+
+
+def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path | None = None,
+           start: Start | None = None, callbacks: list[keras.callbacks.Callback] | None,
+           verbose: int | str) -> Run:
+    """`train` and `train_into`: a run in a new, resumed or given run directory."""
     plan, settings = plan_of(spec), spec.to_dict()
     _seed(plan)
-    root = rundir.log_root(logdir)
-    resume_dir = unfinished_run(root, plan.name, settings) if resume else None
     strategy = make_strategy(plan.runtime.strategy, peer_timeout=plan.runtime.peer_timeout)
     cluster = cluster_of(strategy)  # None on one machine
     chief = cluster is None or cluster.is_chief
-    loaded = load_data(plan, data)
-    stream = checked_stream(plan, loaded) if isinstance(loaded, Stream) else None
-    with strategy.scope():
-        model = (resume_dir and load_adapted(resume_dir, plan)) or build_plan(
-            plan, encoder=stream.encoder if stream else None)
-    tuning_from = resumed_phase(resume_dir, model, plan, strategy)  # None: the first phase
-    first_epoch = _resume_point(resume_dir, model, chief=chief)
-    fit_args, extra, validation, inputs = _fit_data(plan, loaded, stream, strategy, cluster,
-                                                    first_epoch)
-    adapted = adapt_layers(model, inputs) if resume_dir is None else []
-    classes = list(getattr(stream or loaded, "classes", None) or [])
-    run_dir = _run_dir(root, plan, resume_dir, cluster)
+    ready = _prepare(plan, data, strategy, cluster, resume_dir=resume_dir, start=start)
+    model = ready.model
+    run_dir = _new_dir(start.run_dir) if start else _run_dir(root, plan, resume_dir, cluster)
     try:
         _start(run_dir, model, settings if resume_dir is None or not chief else None,
-               new=resume_dir is None, chief=chief, adapted=adapted,
+               new=resume_dir is None, chief=chief, adapted=ready.adapted,
                precision=plan.runtime.precision, strategy=strategy_name(strategy),
                replicas=replica_count(strategy), steps_per_execution=model.steps_per_execution,
                **({"workers": cluster.size} if cluster else {}),
-               **({"classes": classes} if classes else {}))
-        cbs = [*extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
-                                       progress=choose_mode(verbose) if chief else None),
+               **({"classes": ready.classes} if ready.classes else {}),
+               **({"note": ready.note} if ready.note else {}))
+        if ready.note and verbose != 0 and chief:
+            print(f"dlkit: note: {ready.note}")
+        cbs = [*ready.extra, *make_callbacks(plan, run_dir, verbose=verbose != 0 and chief,
+                                             progress=choose_mode(verbose) if chief else None,
+                                             **(_session(start) if start else {})),
                *(callbacks or [])]
         if resume_dir is not None and not chief:
             _restore_from(cbs, resume_dir / BACKUP_DIR)
         with multi_worker_fixes(model, strategy):
-            run_phases(model, plan, _fitter(model, fit_args, run_dir, cluster), cbs, run_dir,
-                       strategy, tuning_from)
+            run_phases(model, plan, _fitter(model, ready.fit_args, run_dir, cluster), cbs,
+                       run_dir, strategy, first_epoch=ready.first_epoch if start else 0,
+                       fine_tune_start=ready.tuning_from)
             record = read_history(run_dir)
             digest = None if cluster is None else weights_digest(model)
-            _finish(model, record, run_dir, plan, validation, classes,
-                    digest=digest)  # its pictures predict on every worker
+            _finish(model, record, run_dir, plan, ready.validation, ready.classes,
+                    digest=digest, pictures=start is None or start.pictures)  # on every worker
     finally:
         if not chief:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -146,6 +207,28 @@ def train(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], data: Any = N
                worker=None if cluster is None else str(cluster), chief=chief,
                weights_digest=digest,
                best=best_with_phase(best_epoch(record["metrics"], record.get("best")), run_dir))
+
+
+def _prepare(plan: Plan, data: Any, strategy: tf.distribute.Strategy, cluster: Cluster | None,
+             *, resume_dir: Path | None, start: Start | None) -> _Prepared:
+    """Loads and checks the data, builds (or reloads) the model, finds the first epoch and
+    adapts preprocessing layers: everything that can fail before a file is written."""
+    loaded = load_data(plan, data)
+    note = labels_note(plan, loaded)  # an autoencoder's or GAN's unused labels
+    stream = checked_stream(plan, loaded) if isinstance(loaded, Stream) else None
+    with strategy.scope():
+        model = (resume_dir and load_adapted(resume_dir, plan)) or build_plan(
+            plan, encoder=stream.encoder if stream else None)
+    chief = cluster is None or cluster.is_chief
+    tuning_from = resumed_phase(resume_dir, model, plan, strategy)  # None: the first phase
+    first_epoch = _start_point(start, model) if start else \
+        _resume_point(resume_dir, model, chief=chief)
+    fit_args, extra, validation, inputs = _fit_data(plan, loaded, stream, strategy, cluster,
+                                                    first_epoch)
+    adapted = adapt_layers(model, inputs) if resume_dir is None else []
+    classes = list(getattr(stream or loaded, "classes", None) or [])
+    return _Prepared(model, fit_args, extra, validation, first_epoch, adapted, classes, note,
+                     tuning_from)
 
 
 def _fit_data(plan: Plan, loaded: Any, stream: Stream | None,
@@ -158,11 +241,37 @@ def _fit_data(plan: Plan, loaded: Any, stream: Stream | None,
                                            workers=cluster.size if cluster else 1,
                                            first_epoch=first_epoch)
         return args, extra, args["validation_data"], stream_inputs(stream)
-    args = fit_arguments(plan, loaded)
+    args = fit_arguments(plan, loaded) if plan.model.supervised else \
+        unlabeled_fit_arguments(plan, loaded)
     validation, inputs, extra = args.get("validation_data"), training_inputs(args), []
     if plan.deterministic:
         args, extra = deterministic(args, plan, first_epoch)
     return args, extra, validation, inputs
+
+
+def _start_point(start: Start, model: keras.Model) -> int:
+    """The first epoch of a run that `train_into` starts, its weights loaded first."""
+    if start.weights is not None:
+        model.load_weights(start.weights)
+    return start.epoch
+
+
+def _session(start: Start) -> dict[str, Any]:
+    return {"hparams": start.hparams, "session": start.session}
+
+
+def _new_dir(run_dir: Path) -> Path:
+    """Creates the run directory `train_into` was given.
+
+    Raises:
+        RunDirError: it exists already, or cannot be created.
+    """
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise RunDirError(f"cannot create the run directory {run_dir} "
+                          f"({exc.strerror or exc})") from None
+    return run_dir
 
 
 def _resume_point(resume_dir: Path | None, model: keras.Model, *, chief: bool) -> int:
@@ -216,7 +325,7 @@ def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Pa
         if cluster is not None and isinstance(exc, PEER_ERRORS):
             raise TrainingError(
                 f"{cluster} lost the other workers mid-training ({type(exc).__name__}: "
-                f"{_tf_reason(exc)}); the run is marked failed. Restart every worker with "
+                f"{tf_reason(exc)}); the run is marked failed. Restart every worker with "
                 "--resume to continue from the last backup") from None
         raise
     finally:
@@ -225,7 +334,7 @@ def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Pa
                 callback.close()
 
 
-def _tf_reason(exc: BaseException) -> str:
+def tf_reason(exc: BaseException) -> str:
     """TensorFlow's own explanation, without its stack of where the op was defined."""
     noise = ("File \"", "Detected at node", "Graph execution error", "[[")
     lines = [line.strip() for line in str(exc).splitlines()
@@ -264,17 +373,21 @@ def _classifiers(plan: Plan) -> bool | tuple[str, ...]:
 
 
 def _finish(model: keras.Model, record: dict, run_dir: Path, plan: Plan,
-            validation: Any, classes: list[str], *,
-            digest: str | None = None) -> None:
-    """Saves the model and the pictures, and marks the run finished."""
+            validation: Any, classes: list[str], *, digest: str | None = None,
+            pictures: bool = True) -> None:
+    """Saves the model and the pictures (unless told not to: a search's trials skip them),
+    and marks the run finished."""
     metrics = record["metrics"]
     write_atomic(run_dir / "model.keras", lambda tmp: model.save(tmp))
-    write_pictures(run_dir, metrics=metrics, name=plan.name,
-                   best=best_epoch(metrics, record.get("best")), model=model,
-                   validation=validation, classifier=_classifiers(plan),
-                   classes=tuple(classes) or None,
-                   tensorboard=plan.callback("tensorboard") is not None)
-    details: dict[str, Any] = {"epochs_run": len(metrics.get("loss", []))}
+    write_kind_files(run_dir, model, plan, validation,
+                     tensorboard=plan.callback("tensorboard") is not None)
+    if pictures:
+        write_pictures(run_dir, metrics=metrics, name=plan.name,
+                       best=best_epoch(metrics, record.get("best")), model=model,
+                       validation=validation, classifier=_classifiers(plan),
+                       classes=tuple(classes) or None,
+                       tensorboard=plan.callback("tensorboard") is not None)
+    details: dict[str, Any] = {"epochs_run": len(next(iter(metrics.values()), []))}
     stop = next((e for e in record["events"] if e["kind"] == "early_stopping"), None)
     if stop is not None:
         details["early_stopping"] = stop

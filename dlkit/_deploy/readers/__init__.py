@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from dlkit._core.errors import DataError, Problem
+from dlkit._data.folders import IMAGE_SUFFIXES, TEXT_SUFFIXES
 from dlkit._deploy.readers.arrays import ArrayReader
-from dlkit._deploy.readers.base import IMAGE_SUFFIXES, Reader
+from dlkit._deploy.readers.base import Reader
 from dlkit._deploy.trained import TrainedRun
 
 # suffix -> reader module of this package, each with ``open_path(path, run) -> Reader``
-BY_SUFFIX = {".npz": "npz", ".csv": "csv", ".txt": "text",
+BY_SUFFIX = {".npz": "npz", ".csv": "csv", **{suffix: "text" for suffix in TEXT_SUFFIXES},
              **{suffix: "images" for suffix in IMAGE_SUFFIXES}}
 
 
@@ -48,4 +49,4 @@ def _folder_kind(path: Path) -> str | None:
     suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file()}
     if suffixes & set(IMAGE_SUFFIXES):
         return "images"
-    return "text" if ".txt" in suffixes else None
+    return "text" if suffixes & set(TEXT_SUFFIXES) else None

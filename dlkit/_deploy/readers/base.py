@@ -1,13 +1,10 @@
-"""What every reader shares: the batch it yields, its interface, and finding files."""
+"""What every reader shares: the batch it yields, and its interface."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 @dataclass
@@ -29,9 +26,3 @@ class Reader(Protocol):
 
     def batches(self, size: int) -> Iterator[Batch]: ...
 
-
-def files_in(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    """`path` itself, or the files with these suffixes under the folder `path`, sorted."""
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)

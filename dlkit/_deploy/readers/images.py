@@ -1,62 +1,49 @@
-"""Image files, or a folder of them (class sub-folders included), as the model's image input.
+"""Image files, or a folder of them (with or without class sub-folders), as the model's image
+input, read exactly as the ``images`` source reads them while training.
 
-Each image is loaded with Keras' own loader (``keras.utils.load_img``), converted to the
-input's channels (1 grayscale, 3 RGB, 4 RGBA) and resized to its height and width. Pixel values
-are passed as the image holds them (0-255); a model that expects another scale carries its
-own ``Rescaling`` layer.
+`dlkit._data.readers.image_reader` decodes each file (BMP, GIF, JPEG, PNG), converts it to the
+input's channels (1 grayscale, 3 RGB, 4 RGBA) and resizes it bilinearly to the input's height and
+width, float32 pixels in [0, 255]: what the model trained on. A model that wants another scale
+carries its own ``Rescaling`` layer, so it gets it here too. (A run trained on arrays, such as
+``source: digits`` in [0, 1], gets the same [0, 255] pixels: its model has no way to say what
+scale it learned.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import keras
-import numpy as np
-
 from dlkit._core.errors import DataError, Problem
-from dlkit._deploy.readers.base import IMAGE_SUFFIXES, Batch, files_in
+from dlkit._data.folders import IMAGE_SUFFIXES
+from dlkit._data.readers import CHANNELS, image_reader
+from dlkit._deploy.readers.files import FileReader, files_in
 from dlkit._deploy.readers.shapes import expected
 from dlkit._deploy.trained import ModelInput, TrainedRun
 
-COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+COLOR_MODES = {1: "grayscale", 3: "RGB", 4: "RGBA"}
 
 
-def open_path(path: Path, run: TrainedRun) -> ImageReader:
-    return ImageReader(path, run.inputs)
+def open_path(path: Path, run: TrainedRun) -> FileReader:
+    model_input = _image_input(path, run.inputs)
+    height, width, channels = model_input.shape
+
+    def explain(file: Path, reason: str) -> str:
+        return (f"cannot be read as a {height}x{width} {COLOR_MODES[channels]} image "
+                f"({channels} channel{'s' if channels > 1 else ''}), what the model takes: "
+                f"{reason}. Convert it to PNG (any channels convert), or remove it")
+
+    return FileReader(path, files_in(path, IMAGE_SUFFIXES), model_input,
+                      image_reader(list(model_input.shape)),
+                      what=f"images ({', '.join(IMAGE_SUFFIXES)})", explain=explain)
 
 
-class ImageReader:
-    """Images in batches, each row named by its file."""
-
-    id_column = "file"
-
-    def __init__(self, path: Path, inputs: list[ModelInput]) -> None:
-        if len(inputs) != 1 or len(inputs[0].shape) != 3 or \
-                inputs[0].shape[-1] not in COLOR_MODES:
-            takes = "; ".join(f"{i.name}: {expected(i)}" for i in inputs)
-            raise DataError(Problem(str(path), "images feed a model whose one input is "
-                                    "[height, width, channels] with 1, 3 or 4 channels; this "
-                                    f"model takes {takes}"))
-        self.path, self.input = path, inputs[0]
-        self.files = files_in(path, IMAGE_SUFFIXES)
-        if not self.files:
-            raise DataError(Problem(str(path), f"holds no images ({', '.join(IMAGE_SUFFIXES)})"))
-        self.count = len(self.files)
-
-    def batches(self, size: int) -> Iterator[Batch]:
-        height, width, channels = self.input.shape
-        for start in range(0, self.count, size):
-            files = self.files[start:start + size]
-            pixels = np.stack([self._load(f, height, width, channels) for f in files])
-            names = [str(f.relative_to(self.path)) if self.path.is_dir() else f.name
-                     for f in files]
-            yield Batch({self.input.name: pixels}, ids=names)
-
-    def _load(self, file: Path, height: int, width: int, channels: int) -> np.ndarray:
-        try:
-            image = keras.utils.load_img(file, color_mode=COLOR_MODES[channels],
-                                         target_size=None if height is None else (height, width))
-        except (OSError, ValueError) as exc:
-            raise DataError(Problem(str(file), f"is not a readable image ({exc})")) from None
-        return keras.utils.img_to_array(image, dtype=self.input.dtype)
+def _image_input(path: Path, inputs: list[ModelInput]) -> ModelInput:
+    """The model's one image input, or an error saying what the model takes instead."""
+    shape = inputs[0].shape if len(inputs) == 1 else ()
+    if len(shape) != 3 or None in shape[:2] or shape[2] not in CHANNELS or \
+            inputs[0].dtype == "string":
+        takes = "; ".join(f"{i.name}: {expected(i)} of {i.dtype}" for i in inputs)
+        raise DataError(Problem(str(path), "images feed a model whose one input is [height, "
+                                f"width, channels] with {', '.join(map(str, CHANNELS))} "
+                                f"channels; this model takes {takes}"))
+    return inputs[0]

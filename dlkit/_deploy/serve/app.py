@@ -94,10 +94,10 @@ async def _body(request: Request, limit: int) -> bytes:
 def _metadata(run: TrainedRun) -> dict[str, Any]:
     def tensor(shape: tuple, dtype: str) -> dict[str, Any]:
         return {"dtype": dtype, "shape": [-1, *(-1 if d is None else d for d in shape)]}
-    outputs = dict(zip(run.output_names, run.model.outputs))
+    outputs = {name: run.output_tensor(name) for name in run.output_names}
     return {"model_spec": {"name": run.name, "version": "1", "signature_name": SIGNATURE},
             "metadata": {"signature_def": {SIGNATURE: {
-                "inputs": {i.name: tensor(i.shape, i.dtype) for i in run.inputs},
+                "inputs": {i.serving: tensor(i.shape, i.dtype) for i in run.inputs},
                 "outputs": {n: tensor(tuple(t.shape[1:]), str(t.dtype))
                             for n, t in outputs.items()}}}}}
 

@@ -3,7 +3,11 @@
 A request is ``{"instances": [...]}`` (the row format: one item per sample, a dict of named
 inputs per sample for several inputs) or ``{"inputs": ...}`` (the columnar format: one tensor,
 or a dict of tensors by input name), optionally with ``"signature_name": "serving_default"``.
-Answers are ``{"predictions": [...]}`` and ``{"outputs": ...}`` respectively.
+Answers are ``{"predictions": [...]}`` and ``{"outputs": ...}`` respectively. Inputs are named
+as the exported SavedModel names them (`dlkit._deploy.trained.serving_name`: a table column
+``class`` is ``class_``), so one client works here and against TensorFlow Serving. An input of
+one value per sample takes a bare value per instance (``{"age": 8, "sex": "female"}``); a
+missing number is ``NaN``, a missing category ``""``.
 """
 
 from __future__ import annotations
@@ -76,14 +80,14 @@ def _rows(instances: Any, inputs: list[ModelInput]) -> dict[str, np.ndarray]:
         return {inputs[0].name: _array(instances, inputs[0], "instances")}
     for index, item in enumerate(instances):
         _check_names(item, inputs, f"instances[{index}]")
-    return {i.name: _array([item[i.name] for item in instances], i, f"instances[*].{i.name}")
-            for i in inputs}
+    return {i.name: _array([item[i.serving] for item in instances], i,
+                           f"instances[*].{i.serving}") for i in inputs}
 
 
 def _columns(value: Any, inputs: list[ModelInput]) -> dict[str, np.ndarray]:
     if isinstance(value, dict):
         _check_names(value, inputs, "inputs")
-        arrays = {i.name: _array(value[i.name], i, f"inputs.{i.name}") for i in inputs}
+        arrays = {i.name: _array(value[i.serving], i, f"inputs.{i.serving}") for i in inputs}
     elif len(inputs) > 1:
         raise BadRequest(f"the model takes several inputs ({_names(inputs)}): give \"inputs\" "
                          "as an object of them")
@@ -96,8 +100,8 @@ def _columns(value: Any, inputs: list[ModelInput]) -> dict[str, np.ndarray]:
 
 
 def _check_names(item: dict, inputs: list[ModelInput], where: str) -> None:
-    missing = [i.name for i in inputs if i.name not in item]
-    extra = sorted(set(item) - {i.name for i in inputs})
+    missing = [i.serving for i in inputs if i.serving not in item]
+    extra = sorted(set(item) - {i.serving for i in inputs})
     if missing or extra:
         raise BadRequest(f"{where}: " + "; ".join(
             ([f"missing input(s) {', '.join(missing)}"] if missing else []) +
@@ -112,25 +116,31 @@ def _array(value: Any, model_input: ModelInput, where: str) -> np.ndarray:
         array = np.asarray(value, dtype=object if model_input.dtype == "string" else None)
     except ValueError:
         raise BadRequest(f"{where}: the samples are not all of one shape; input "
-                         f"{model_input.name} takes samples of shape {want}") from None
+                         f"{model_input.serving} takes samples of shape {want}") from None
     if array.ndim == 0 or (model_input.dtype != "string" and array.dtype.kind not in "biuf"):
         kind = "a list of samples" if array.ndim == 0 else f"numbers, received {_kind(array)}"
-        raise BadRequest(f"{where}: input {model_input.name} takes {kind} "
+        raise BadRequest(f"{where}: input {model_input.serving} takes {kind} "
                          f"(samples of shape {want})")
+    if model_input.dtype == "string" and not all(isinstance(v, str) for v in array.flat):
+        raise BadRequest(f"{where}: input {model_input.serving} takes strings (a missing value is "
+                         "\"\")")
+    if want == [1] and array.ndim == 1:
+        array = array[:, None]  # one value per sample for an input of shape [1]
     got = list(array.shape[1:])
     if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
-        raise BadRequest(f"{where}: input {model_input.name} takes samples of shape {want}; "
+        raise BadRequest(f"{where}: input {model_input.serving} takes samples of shape {want}; "
                          f"received {got}")
     return array.astype(model_input.dtype if model_input.dtype != "string" else str)
 
 
 def _kind(array: np.ndarray) -> str:
-    return {"U": "strings", "S": "strings", "O": "mixed or null values", "b": "booleans"}.get(
+    return {"U": "strings", "S": "strings", "b": "booleans",
+            "O": "mixed or null values (a missing number is NaN)"}.get(
         array.dtype.kind, str(array.dtype))
 
 
 def _names(inputs: list[ModelInput]) -> str:
-    return ", ".join(i.name for i in inputs)
+    return ", ".join(i.serving for i in inputs)
 
 
 def response(request: Request, outputs: list[np.ndarray], names: list[str]) -> dict:

@@ -30,6 +30,7 @@ from typing import Any
 
 from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import check_keys, check_layer, check_shape, key_path, mapping_or_none
+from dlkit._spec.sections.kinds import KIND_STACKS
 
 GRAPH_KEYS = ("inputs", "graph", "outputs", "blocks")
 BLOCK_NODE_KEYS = ("name", "inputs", "block", "with")
@@ -205,8 +206,8 @@ def output_names(model: object) -> list[str]:
 
 def layer_lists(model: dict) -> Iterator[tuple[str, list]]:
     """Every list of layers in a model section, with its path: the stack's layers, the
-    graph's nodes, and each block's nodes."""
-    for key in ("layers", "graph"):
+    graph's nodes, each block's nodes, and an autoencoder's or GAN's stacks."""
+    for key in ("layers", "graph", *KIND_STACKS):
         if isinstance(model.get(key), list):
             yield f"model.{key}", model[key]
     blocks = model.get("blocks")

@@ -1,5 +1,6 @@
 """The ``model`` section: a stack (``input_shape`` + ``layers``) or a graph (``inputs`` +
-``graph`` + ``outputs``, see `dlkit._spec.sections.graph`), and a default penalty."""
+``graph`` + ``outputs``, see `dlkit._spec.sections.graph`), or another ``kind`` of model
+(autoencoder, vae, gan: `dlkit._spec.sections.kinds`), and a default penalty."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dlkit._core.errors import Problems
 from dlkit._spec.rules import check_keys, check_layer, check_shape, key_path, mapping_or_none
 from dlkit._spec.sections.base import check_base
 from dlkit._spec.sections.graph import GRAPH_KEYS, check_graph_model
+from dlkit._spec.sections.kinds import check_kind, check_kind_model, model_kind
 
 STACK_KEYS = ("input_shape", "layers")
-MODEL_KEYS = (*STACK_KEYS, *GRAPH_KEYS, "base", "regularization")
+MODEL_KEYS = ("kind", *STACK_KEYS, *GRAPH_KEYS, "base", "regularization")
 
 
 def is_graph_model(model: object) -> bool:
@@ -25,8 +27,13 @@ def check_model(value: object, problems: Problems) -> object:
     model = mapping_or_none(value, "model", problems)
     if model is None:
         return value
-    check_keys(model, MODEL_KEYS, "model", problems)
+    if not check_kind(model, problems):
+        return model
     regularization = _regularization(model.get("regularization"), problems)
+    if model_kind(model) not in ("sequential", None):
+        return {**check_kind_model({k: v for k, v in model.items() if k != "regularization"},
+                                   problems), "regularization": regularization}
+    check_keys(model, MODEL_KEYS, "model", problems)
     if is_graph_model(model):
         for key in STACK_KEYS:
             if key in model:
