@@ -66,10 +66,10 @@ def resolve_application(base: dict, arguments: dict, problems: Problems) -> Call
             problems.add(key_path(PATH, key), f"'{key}' is set by dlkit: {DECIDED[key]}")
             sound = False
         elif key not in accepted:
-            hint = did_you_mean(key, [*accepted, "weights", "pooling", "trainable", "cache"])
+            hint = did_you_mean(key, [*accepted, "weights", "pooling", "trainable"])
             problems.add(key_path(PATH, key), f"unknown key '{key}'{hint}; {name} takes "
                          f"{', '.join(accepted) or 'no other arguments'} besides application, "
-                         "weights, pooling, trainable and cache")
+                         "weights, pooling and trainable")
             sound = False
     return function if sound else None
 

@@ -34,7 +34,6 @@ class BasePlan:
             ``unfreeze: N`` counts from the top and ``unfreeze: {from: name}`` names.
         trainable: whether the base trains in the first phase (its BatchNormalization layers
             never do: they stay in inference mode).
-        cache: whether training may compute a frozen base's outputs once (`dlkit._train`).
     """
 
     label: str
@@ -48,7 +47,6 @@ class BasePlan:
     output_shape: tuple[int | None, ...]
     layers: tuple[str, ...]
     trainable: bool
-    cache: bool
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dlkit._spec.rules import (boolean, check_keys, is_int, is_number, key_path,
                                mapping_or_none, type_name)
 
 BASE_NAME = "base"  # the base's Keras layer name, and what graph nodes call its output
-COMMON_KEYS = ("trainable", "cache", "inputs")
+COMMON_KEYS = ("trainable", "inputs")
 APPLICATION_KEYS = ("application", "weights", "pooling", *COMMON_KEYS)
 SAVED_KEYS = ("path", "until", *COMMON_KEYS)
 POOLINGS = (None, "avg", "max")
@@ -49,15 +49,16 @@ def check_base(value: object, graph_inputs: list[str] | None, problems: Problems
                      "<layer>}; give exactly one of application and path")
         return base
     _check_inputs(base.get("inputs"), graph_inputs, problems)
-    common = {"trainable": True, "cache": True}
+    common = {"trainable": True}
     if "path" in base:
         check_keys(base, SAVED_KEYS, PATH, problems)
-        base = {**common, "until": None, **base}
+        base = {"path": base["path"], "until": None, **common, **base}
         _text(base["path"], "path", "the path of a saved .keras model", problems)
         if base["until"] is not None:
             _text(base["until"], "until", "the name of a layer of the saved model", problems)
     else:  # other keys are the application's own arguments, checked in pass 2
-        base = {"weights": "imagenet", "pooling": None, **common, **base}
+        base = {"application": base["application"], "weights": "imagenet", "pooling": None,
+                **common, **base}
         _text(base["application"], "application", "a keras.applications model name, like "
               "MobileNetV2", problems)
         _weights(base["weights"], problems)
@@ -65,7 +66,6 @@ def check_base(value: object, graph_inputs: list[str] | None, problems: Problems
             problems.add(key_path(PATH, "pooling"), "expected avg, max or null (the "
                          f"application's last feature map as it is), received {base['pooling']!r}")
     boolean(base["trainable"], key_path(PATH, "trainable"), problems)
-    boolean(base["cache"], key_path(PATH, "cache"), problems)
     return base
 
 
@@ -144,7 +144,6 @@ def check_transfer(spec: dict, problems: Problems) -> None:
                      "is true), so there is nothing to unfreeze: set model.base.trainable: "
                      "false to train the head first and fine-tune after, or remove "
                      "train.fine_tune")
-
 
 
 def base_warnings(model: dict, warnings: list[tuple[str, str]]) -> list[tuple[str, str]]:
