@@ -11,6 +11,9 @@ import copy
 import importlib.util
 import json
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -19,7 +22,7 @@ import pytest
 import yaml
 
 import dlkit
-from conftest import EXAMPLES, cli, python
+from conftest import EXAMPLES, cli
 
 APP = {
     "name": "app-base", "seed": 1,
@@ -191,7 +194,7 @@ def test_an_application_base_builds_frozen_and_fine_tunes_its_top_layers():
 ], ids=["application", "size", "channels", "unfreeze-count", "unfreeze-from", "no-base",
         "key", "decided", "weights-file"])
 def test_the_combination_is_validated(change, message):
-    assert len(__import__("re").findall(message, problems_of(change))) == 1
+    assert len(re.findall(message, problems_of(change))) == 1
 
 
 def test_every_problem_at_once_and_the_head_checked_on_the_base():
@@ -286,8 +289,6 @@ except dlkit.SpecError as exc:
 print(json.dumps({{"used": all(used) and len(used) > 0, "error": error}}))
 """
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), **DEAD_PROXY}
-    import subprocess
-    import sys
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -312,3 +313,19 @@ def test_a_weights_file_of_the_application_is_loaded_and_a_truncated_one_refused
     with pytest.raises(dlkit.SpecError, match=r"model.base.weights: .*cut.weights.h5: cannot be "
                        r"read, the file is damaged or truncated"):
         dlkit.load_spec(spec)
+
+
+def test_a_graph_head_takes_the_base_by_name():
+    spec = copy.deepcopy(APP)
+    del spec["train"]["fine_tune"]
+    del spec["model"]["input_shape"], spec["model"]["layers"]
+    spec["model"].update(inputs={"image": [32, 32, 3], "size": [1]}, outputs="label", graph=[
+        {"name": "joined", "type": "Concatenate", "inputs": ["base", "size"]},
+        {"name": "label", "type": "Dense", "units": 3, "activation": "softmax",
+         "inputs": "joined"}])
+    assert "model.base.inputs: missing: name the model input the base takes, one of image, " \
+        "size" in problems_of(lambda s: s.update(model=copy.deepcopy(spec["model"])))
+    spec["model"]["base"]["inputs"] = "image"
+    model = dlkit.build(spec)
+    assert model.get_layer("joined").output.shape == (None, 433)
+    assert [t.name for t in model.inputs] == ["image", "size"]
