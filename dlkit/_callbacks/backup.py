@@ -48,6 +48,8 @@ class Backup(BackupAndRestoreHooks):
         # Where to restore from, when not from backup_dir: a multi-worker run's other workers
         # resume from the chief's backup and write their own into temporary directories.
         self.restore_dir: Path | None = None
+        # Saved with each backup besides its epoch: the training phase (dlkit._train.phases).
+        self.metadata: dict[str, Any] = {}
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         super().on_train_begin(logs)  # restores the backup, if there is one
@@ -71,7 +73,8 @@ class Backup(BackupAndRestoreHooks):
         weights = folder / f"epoch-{self.epochs_done:06d}.weights.h5"
         write_atomic(weights, lambda tmp: self.model.save_weights(tmp, overwrite=True))
         write_json_atomic(folder / METADATA_FILE, {
-            "epoch": self.epochs_done, "batch": self.batches_done, "weights": weights.name})
+            "epoch": self.epochs_done, "batch": self.batches_done, "weights": weights.name,
+            **self.metadata})
         for old in folder.glob("*.weights.h5"):
             if old != weights:
                 old.unlink(missing_ok=True)
@@ -88,7 +91,12 @@ class Backup(BackupAndRestoreHooks):
 
 def backup_epoch(folder: Path) -> int:
     """How many epochs a backup holds (0 when there is none)."""
-    return int(read_json(folder / METADATA_FILE, {}).get("epoch", 0))
+    return int(backup_metadata(folder).get("epoch", 0))
+
+
+def backup_metadata(folder: Path) -> dict[str, Any]:
+    """A backup's metadata (``epoch``, ``weights``, ...), empty when there is none."""
+    return read_json(folder / METADATA_FILE, {})
 
 
 def backup_weights(folder: Path) -> Path | None:

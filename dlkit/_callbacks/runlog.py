@@ -56,8 +56,9 @@ class RunLog(keras.callbacks.Callback):
         if stopping is not None and stopping.best is not None:
             self.record["best"] = best_of(stopping)
         self._save()
-        if self._writer is not None:
+        if self._writer is not None:  # a later `fit` (a fine-tuning phase) opens a new one
             self._writer.close()
+            self._writer = None
 
     def add_event(self, epoch: int, kind: str, message: str) -> None:
         """Records an event of 1-based `epoch`: printed, saved, and written to TensorBoard."""

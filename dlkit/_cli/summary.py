@@ -8,9 +8,14 @@ if TYPE_CHECKING:
     from dlkit import Run
 
 
+# Run.best["phase"] of a run that fine-tuned its base (train.fine_tune)
+PHASES = {"train": "first phase", "fine_tune": "fine-tuning phase"}
+
+
 def summary_line(run: Run) -> str:
     """The best epoch by the metric that chose it (early stopping's monitor, in its direction,
-    else the lowest validation loss), its metrics, and where the run is."""
+    else the lowest validation loss), the phase it came from when the run fine-tuned, its
+    metrics, and where the run is."""
     where = f"run directory: {run.log_dir}" if run.chief else \
         "run directory: written by the chief (this worker's files were temporary)"
     if run.worker is not None:
@@ -22,5 +27,6 @@ def summary_line(run: Run) -> str:
     shown = ", ".join(f"{k} {v[index]:.4f}" for k, v in run.history.items() if len(v) > index)
     epochs = len(run.history.get("loss", []))
     goal = "highest" if best["goal"] == "max" else "lowest"
-    return f"best epoch {best['epoch']} of {epochs} by {best['monitor']} ({goal}): {shown}\n" \
-        f"{where}"
+    phase = f" ({PHASES[best['phase']]})" if best.get("phase") in PHASES else ""
+    return f"best epoch {best['epoch']} of {epochs}{phase} by {best['monitor']} ({goal}): " \
+        f"{shown}\n{where}"

@@ -12,6 +12,7 @@ import tensorflow as tf
 from dlkit._core.errors import Problem, Problems, SpecError
 from dlkit._data.encoding import Encoder
 from dlkit._model.autoencoder import autoencoder_model
+from dlkit._model.base import assemble_with_base
 from dlkit._model.gan import compile_gan, gan_model
 from dlkit._model.vae import vae_model
 from dlkit._plan.graph import assemble
@@ -63,6 +64,8 @@ def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
                                steps_per_execution=steps_per_execution(plan))
         if plan.model.autoencoder is not None:
             model = vae_model(plan) if plan.model.kind == "vae" else autoencoder_model(plan)
+        elif plan.model.base is not None:
+            model = assemble_with_base(plan)
         elif plan.model.graph is not None:
             model = _assemble_graph(plan)
         else:

@@ -41,15 +41,19 @@ def output_nodes(outputs: object) -> dict[str | None, str]:
 
 
 def assemble(graph: GraphPlan, layer_for: Callable[[int], Any], problems: Problems, *,
-             name: str | None = None) -> keras.Model | None:
+             name: str | None = None,
+             sources: Callable[[dict], None] | None = None) -> keras.Model | None:
     """Wires the nodes into a functional model; None after recording problems.
 
     Each node's layer is made (``layer_for(index)``) just before it is called on its inputs,
     as hand-written functional code does, so a seed gives the same initial weights. A node
     that cannot take its inputs is recorded at its path, naming its inputs and their shapes;
-    the nodes that depend on it are skipped, the others still checked.
+    the nodes that depend on it are skipped, the others still checked. `sources` adds named
+    tensors that nodes may take besides the inputs (a base's output, `dlkit._plan.transfer`).
     """
     tensors: dict[str, Any] = {n: keras.Input(shape=s, name=n) for n, s in graph.inputs.items()}
+    if sources is not None:
+        sources(tensors)
     failed = False
     for index, node in enumerate(graph.nodes):
         if any(ref not in tensors for ref in node.inputs):

@@ -24,11 +24,12 @@ from dlkit._plan.kinds import kind_plan, with_gan_monitors
 from dlkit._plan.graph import (graph_plan, logged_names, loss_weights, monitor_modes,
                                output_nodes, output_plans)
 from dlkit._plan.parts import PartError, freeze, make
-from dlkit._plan.plan import (CompilePlan, FitPlan, GraphPlan, ModelPlan, OutputPlan, Plan,
-                              RuntimePlan)
+from dlkit._plan.plan import (CompilePlan, FineTunePlan, FitPlan, GraphPlan, ModelPlan,
+                              OutputPlan, Plan, RuntimePlan)
 from dlkit._plan.registry import random_state_kept
 from dlkit._plan.resolver import ModelParts, loss_name, model_parts
 from dlkit._plan.shapes import Shapes, check_graph_shapes, check_shapes, scratch_graph
+from dlkit._plan.transfer import check_base_shapes, plan_base, plan_fine_tune
 from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
@@ -41,8 +42,9 @@ from dlkit._spec.structure import TOP_KEYS, check_schema
 
 MIXED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 # The model section's parts in the order a spec writes them, for sorting problems.
-MODEL_PARTS = ("kind", "input_shape", "latent_dim", "inputs", "blocks", "layers", "graph",
-               "outputs", "encoder", "decoder", "generator", "discriminator", "noise", "anomaly",
+MODEL_PARTS = ("kind", "input_shape", "latent_dim", "inputs", "base", "blocks", "layers",
+               "graph", "outputs", "encoder", "decoder", "generator", "discriminator", "noise",
+               "anomaly",
                "regularization")
 
 
@@ -102,8 +104,8 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
                                 lambda items: _outside(items, checked_spaces, found.malformed))
     # Validating must not shift the random draws of a later build, nor allocate weights.
     with random_state_kept(), scratch_graph():
-        parts, made, callbacks, graph, shapes = _passes_2_and_3(spec, layout, precision,
-                                                                problems)
+        parts, made, callbacks, graph, shapes, transfer = _passes_2_and_3(
+            spec, layout, precision, problems)
     if problems.items or shapes is None:
         raise SpecError(in_spec_order(merge_instances(
             _outside(problems.items, checked_spaces, found.malformed))))
@@ -111,7 +113,7 @@ def make_plan(raw: dict[str, Any], *, default_name: str = DEFAULT_NAME) -> tuple
         warnings.warn(f"{path}: {message}", SpecWarning, stacklevel=3)
     for path, message in symmetric_initializer_warnings(spec):
         warnings.warn(f"{path}: {message}", InitializationWarning, stacklevel=3)
-    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph)
+    return spec, _plan(spec, parts, made, shapes, callbacks, precision, graph, transfer)
 
 
 def _passes_2_and_3(spec: dict, layout: Layout | None, precision: str,
@@ -122,14 +124,19 @@ def _passes_2_and_3(spec: dict, layout: Layout | None, precision: str,
     parts = _with_precision(model_parts(spec, problems, nodes), precision, layout)
     made = _made(parts, nodes, problems)
     callbacks = callback_settings(spec, problems)
+    base = plan_base(spec, problems)  # None without model.base
+    fine_tune = plan_fine_tune(spec, base, parts.optimizer, problems)
     graph = shapes = None
     if not problems.items and layout is not None:
         graph = graph_plan(layout, parts.layers)
-        shapes = check_graph_shapes(graph, made["layers"], problems)
+        shapes = check_graph_shapes(graph, made["layers"], problems,
+                                    sources=base and base.source(problems))
+    elif not problems.items and base is not None:
+        shapes = check_base_shapes(base, made["layers"], parts.layers, problems)
     elif not problems.items:
         shapes = check_shapes(tuple(spec["model"]["input_shape"]), made["layers"],
                               parts.layers, problems, input_dtype(spec))
-    return parts, made, callbacks, graph, shapes
+    return parts, made, callbacks, graph, shapes, (base and base.plan, fine_tune)
 
 
 def _kind_plan(spec: dict, problems: Problems, precision: str,
@@ -210,7 +217,8 @@ def _made(parts: ModelParts, nodes: tuple[Node, ...], problems: Problems) -> dic
 
 
 def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: Mapping,
-          precision: str, graph: GraphPlan | None) -> Plan:
+          precision: str, graph: GraphPlan | None, transfer: tuple) -> Plan:
+    """The plan of a stack or graph; `transfer`: its `BasePlan` and `FineTunePlan` (or None)."""
     compile_ = spec["compile"]
     if graph is None:
         name = loss_name(made["loss"])
@@ -223,18 +231,19 @@ def _plan(spec: dict, parts: ModelParts, made: dict, shapes: Shapes, callbacks: 
                       layers=() if graph else tuple(parts.layers),
                       parameters=shapes.parameters, multiply_adds=shapes.multiply_adds,
                       output_shape=shapes.output_shape, graph=graph,
-                      input_dtype=input_dtype(spec))
+                      input_dtype=input_dtype(spec), base=transfer[0])
     return _assembled(spec, model, CompilePlan(
         optimizer=parts.optimizer, loss=freeze(parts.loss),
         metrics=freeze(metrics) if isinstance(metrics, dict) else tuple(metrics),
         loss_name=outputs[0].loss_name, metric_names=logged_names(outputs, made["metrics"]),
         classifier=outputs[0].classifier, outputs=outputs,
         monitor_modes=monitor_modes(outputs, made["metrics"]),
-        loss_weights=loss_weights(outputs, compile_.get("loss_weights"))), callbacks, precision)
+        loss_weights=loss_weights(outputs, compile_.get("loss_weights"))), callbacks, precision,
+        fine_tune=transfer[1])
 
 
 def _assembled(spec: dict, model: ModelPlan, compile_: CompilePlan, callbacks: Mapping,
-               precision: str) -> Plan:
+               precision: str, *, fine_tune: FineTunePlan | None = None) -> Plan:
     """The plan of a spec whose model and compile sections are planned."""
     runtime, train = spec["runtime"], spec["train"]
     return Plan(
@@ -242,7 +251,7 @@ def _assembled(spec: dict, model: ModelPlan, compile_: CompilePlan, callbacks: M
         data=freeze(spec["data"]) if spec["data"] is not None else None,
         model=model, compile=compile_,
         fit=FitPlan(epochs=train["epochs"], batch_size=train["batch_size"],
-                    shuffle=train["shuffle"]),
+                    shuffle=train["shuffle"], fine_tune=fine_tune),
         runtime=RuntimePlan(
             strategy=runtime["strategy"], precision=precision,
             steps_per_execution=runtime["steps_per_execution"],

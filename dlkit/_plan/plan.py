@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlkit._plan.base import BasePlan, FineTunePlan
 from dlkit._plan.kindplans import AutoencoderPlan, GanPlan
 from dlkit._plan.parts import Part
 
@@ -50,6 +51,7 @@ class ModelPlan:
     output_shape: tuple[int | None, ...]  # the (first) output's, batch dimension first
     graph: GraphPlan | None = None
     input_dtype: str = "float32"  # "string" for a text source: the model takes raw text
+    base: BasePlan | None = None  # a pretrained start of the network (model.base)
     autoencoder: AutoencoderPlan | None = None  # kind: autoencoder or vae
     gan: GanPlan | None = None  # kind: gan
 
@@ -107,6 +109,7 @@ class FitPlan:
     epochs: int
     batch_size: int | str  # an int, or "full"
     shuffle: bool
+    fine_tune: FineTunePlan | None = None  # a second phase that unfreezes the base
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ value is never computed, so shapes are checked and parameters counted without al
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,21 +51,22 @@ def check_shapes(input_shape: tuple, layers: list, parts: list[Part],
         problems.items.append(locate_shape_error(parts, input_shape, exc, dtype))
         return None
     count = model.count_params()
-    _check_memory(count, problems)
+    check_memory(count, problems)
     return Shapes(parameters=count, multiply_adds=model_multiply_adds(model),
                   output_shape=tuple(model.output_shape),
                   output_shapes={None: tuple(model.output_shape)})
 
 
-def check_graph_shapes(graph: GraphPlan, layers: list, problems: Problems) -> Shapes | None:
+def check_graph_shapes(graph: GraphPlan, layers: list, problems: Problems, *,
+                       sources: Callable[[dict], None] | None = None) -> Shapes | None:
     """Wires a graph's layers (made from its nodes' parts inside `scratch_graph`, in node
     order); returns what it learned, or None after recording every node that cannot take its
-    inputs."""
-    model = assemble(graph, layers.__getitem__, problems)
+    inputs. `sources`: see `dlkit._plan.graph.assemble`."""
+    model = assemble(graph, layers.__getitem__, problems, sources=sources)
     if model is None:
         return None
     count = model.count_params()
-    _check_memory(count, problems)
+    check_memory(count, problems)
     shapes = output_shapes(model, graph)
     return Shapes(parameters=count, multiply_adds=model_multiply_adds(model),
                   output_shape=next(iter(shapes.values())), output_shapes=shapes)
@@ -92,7 +93,8 @@ def available_memory() -> int | None:
         return None
 
 
-def _check_memory(count: int, problems: Problems) -> None:
+def check_memory(count: int, problems: Problems) -> None:
+    """Refuses a model whose weights alone would take over half the memory available."""
     available = available_memory()
     needed = count * BYTES_PER_PARAMETER
     if available is not None and needed > MEMORY_SHARE * available:

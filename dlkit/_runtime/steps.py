@@ -36,7 +36,10 @@ def model_multiply_adds(model: keras.Model) -> int:
 
 def _multiply_adds(layer: keras.layers.Layer) -> int:
     """Multiply-adds per sample, roughly: the layer's weights once per position they are used
-    at (each output pixel of a convolution, each time step of a recurrent layer)."""
+    at (each output pixel of a convolution, each time step of a recurrent layer); a model
+    inside the model (a pretrained base) counts its own layers."""
+    if isinstance(layer, keras.Model):
+        return model_multiply_adds(layer)
     positions = 1
     for tensor in (getattr(layer, "input", None), getattr(layer, "output", None)):
         try:

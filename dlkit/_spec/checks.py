@@ -12,6 +12,7 @@ from typing import Any
 
 from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import is_int, is_number, key_path
+from dlkit._spec.sections.base import check_transfer
 from dlkit._spec.sections.compile import per_output
 from dlkit._spec.sections.graph import PARAMETER, output_names
 from dlkit._spec.sections.kinds import KIND_STACKS
@@ -186,6 +187,7 @@ CHECKS: tuple[Callable[[dict, Problems], None], ...] = (
     check_batch_norm_momentum,
     check_callback_settings,
     check_per_output_settings,
+    check_transfer,
 )
 
 

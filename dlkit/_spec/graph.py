@@ -24,6 +24,7 @@ from typing import Any
 
 from dlkit._core.errors import Problem, Problems, did_you_mean
 from dlkit._spec.rules import key_path
+from dlkit._spec.sections.base import BASE_NAME, base_warnings
 from dlkit._spec.sections.graph import PARAMETER
 from dlkit._spec.sections.kinds import STACKS, model_kind
 from dlkit._spec.sections.model import is_graph_model
@@ -92,12 +93,13 @@ def graph_layout(spec: dict, problems: Problems) -> Layout | None:
     inputs = model["inputs"] if isinstance(model.get("inputs"), dict) else {}
     nodes = model["graph"] if isinstance(model.get("graph"), list) else []
     outputs = model.get("outputs")
-    scope = _Scope([(str(n), key_path("model.inputs", str(n))) for n in inputs], nodes,
-                   "model.graph", _output_references(outputs))
+    sources = [str(n) for n in inputs] + ([BASE_NAME] if "base" in model else [])
+    scope = _Scope([(n, "model.base" if n == BASE_NAME else key_path("model.inputs", n))
+                    for n in sources], nodes, "model.graph", _output_references(outputs))
     _check_scope(scope, blocks, problems, warnings)
+    warnings = base_warnings(model, warnings)
     expanded: list[Node] = []
-    _Expander(blocks, problems, expanded).run(nodes, "model.graph",
-                                              {str(n): str(n) for n in inputs})
+    _Expander(blocks, problems, expanded).run(nodes, "model.graph", {n: n for n in sources})
     shapes = {str(n): tuple(s) if isinstance(s, list) else s for n, s in inputs.items()}
     return Layout(MappingProxyType(shapes), tuple(expanded),
                   outputs if not isinstance(outputs, dict) else MappingProxyType(dict(outputs)),

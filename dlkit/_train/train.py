@@ -6,7 +6,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from dlkit._train.fitdata import (
     training_inputs,
 )
 from dlkit._train.kindfiles import write_kind_files
+from dlkit._train.phases import best_with_phase, resumed_phase, run_phases
 from dlkit._train.pictures import best_epoch, write_pictures
 from dlkit._train.resume import check_backup, unfinished_run
 from dlkit._train.streaming import checked_stream, stream_fit_arguments, stream_inputs
@@ -64,7 +65,8 @@ class Run:
         weights_digest: under ``multi_worker``, a fingerprint of the final weights
             (`weights_digest`), also in ``run.json``: every worker's must be the same.
         best: the epoch the run counts as best, ``{"monitor", "goal", "epoch", "value"}``:
-            early stopping's choice when it watched, else the lowest validation loss.
+            early stopping's choice when it watched, else the lowest validation loss; for a
+            run that fine-tuned its base, also ``"phase"``: ``train`` or ``fine_tune``.
     """
 
     model: keras.Model
@@ -159,6 +161,7 @@ class _Prepared:
     adapted: list  # preprocessing layers adapted on the training split
     classes: list  # class names, where the data has them
     note: str | None  # an autoencoder's or GAN's labels, left unused
+    tuning_from: int | None  # a run resumed in its fine-tuning phase: the phase's first epoch
 
 
 def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path | None = None,
@@ -190,9 +193,9 @@ def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path 
         if resume_dir is not None and not chief:
             _restore_from(cbs, resume_dir / BACKUP_DIR)
         with multi_worker_fixes(model, strategy):
-            _fit(model, {**ready.fit_args,
-                         **({"initial_epoch": ready.first_epoch} if start else {})},
-                 plan.fit.epochs, cbs, run_dir, cluster)
+            run_phases(model, plan, _fitter(model, ready.fit_args, run_dir, cluster), cbs,
+                       run_dir, strategy, first_epoch=ready.first_epoch if start else 0,
+                       fine_tune_start=ready.tuning_from)
             record = read_history(run_dir)
             digest = None if cluster is None else weights_digest(model)
             _finish(model, record, run_dir, plan, ready.validation, ready.classes,
@@ -202,7 +205,8 @@ def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path 
             shutil.rmtree(run_dir, ignore_errors=True)
     return Run(model=model, history=record["metrics"], log_dir=run_dir,
                worker=None if cluster is None else str(cluster), chief=chief,
-               weights_digest=digest, best=best_epoch(record["metrics"], record.get("best")))
+               weights_digest=digest,
+               best=best_with_phase(best_epoch(record["metrics"], record.get("best")), run_dir))
 
 
 def _prepare(plan: Plan, data: Any, strategy: tf.distribute.Strategy, cluster: Cluster | None,
@@ -216,13 +220,15 @@ def _prepare(plan: Plan, data: Any, strategy: tf.distribute.Strategy, cluster: C
         model = (resume_dir and load_adapted(resume_dir, plan)) or build_plan(
             plan, encoder=stream.encoder if stream else None)
     chief = cluster is None or cluster.is_chief
+    tuning_from = resumed_phase(resume_dir, model, plan, strategy)  # None: the first phase
     first_epoch = _start_point(start, model) if start else \
         _resume_point(resume_dir, model, chief=chief)
     fit_args, extra, validation, inputs = _fit_data(plan, loaded, stream, strategy, cluster,
                                                     first_epoch)
     adapted = adapt_layers(model, inputs) if resume_dir is None else []
     classes = list(getattr(stream or loaded, "classes", None) or [])
-    return _Prepared(model, fit_args, extra, validation, first_epoch, adapted, classes, note)
+    return _Prepared(model, fit_args, extra, validation, first_epoch, adapted, classes, note,
+                     tuning_from)
 
 
 def _fit_data(plan: Plan, loaded: Any, stream: Stream | None,
@@ -299,6 +305,13 @@ def _start(run_dir: Path, model: keras.Model, settings: dict | None, *, new: boo
         write_atomic(run_dir / rundir.INITIAL_WEIGHTS, lambda tmp: model.save_weights(tmp))
     rundir.mark(run_dir, "running", **details, **({"adapted": adapted} if adapted else {}),
                 tensorflow=tf.__version__, keras=keras.__version__)
+
+
+def _fitter(model: keras.Model, fit_args: dict, run_dir: Path,
+            cluster: Cluster | None) -> Callable[[int, int, list], None]:
+    """``fit(epochs, initial_epoch, callbacks)``: one `model.fit` of the run (a phase)."""
+    return lambda epochs, first, cbs: _fit(model, {**fit_args, "initial_epoch": first},
+                                          epochs, cbs, run_dir, cluster)
 
 
 def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Path,

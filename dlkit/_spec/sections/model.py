@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dlkit._core.errors import Problems
 from dlkit._spec.rules import check_keys, check_layer, check_shape, key_path, mapping_or_none
+from dlkit._spec.sections.base import check_base
 from dlkit._spec.sections.graph import GRAPH_KEYS, check_graph_model
 from dlkit._spec.sections.kinds import check_kind, check_kind_model, model_kind
 
 STACK_KEYS = ("input_shape", "layers")
-MODEL_KEYS = ("kind", *STACK_KEYS, *GRAPH_KEYS, "regularization")
+MODEL_KEYS = ("kind", *STACK_KEYS, *GRAPH_KEYS, "base", "regularization")
 
 
 def is_graph_model(model: object) -> bool:
@@ -39,7 +40,8 @@ def check_model(value: object, problems: Problems) -> object:
                 problems.add(f"model.{key}", "a model is a stack (input_shape and layers) or a "
                              "graph (inputs, graph and outputs), not both; a graph names its "
                              "input shapes in model.inputs")
-        return {**check_graph_model(model, problems), "regularization": regularization}
+        return {**check_graph_model(model, problems), **_base(model, problems),
+                "regularization": regularization}
     check_shape(model.get("input_shape"), "model.input_shape", problems)
     layers = model.get("layers")
     if not isinstance(layers, list) or not layers:
@@ -47,8 +49,18 @@ def check_model(value: object, problems: Problems) -> object:
     else:
         for index, layer in enumerate(layers):
             check_layer(layer, key_path("model.layers", index), problems)
-    return {"input_shape": model.get("input_shape"), "layers": layers,
+    return {"input_shape": model.get("input_shape"), **_base(model, problems), "layers": layers,
             "regularization": regularization}
+
+
+def _base(model: dict, problems: Problems) -> dict:
+    """``{"base": ...}`` checked, when the model has a base (`dlkit._spec.sections.base`)."""
+    if "base" not in model:
+        return {}
+    inputs = model.get("inputs")
+    names = [str(n) for n in inputs] if isinstance(inputs, dict) else []
+    return {"base": check_base(model["base"], names if is_graph_model(model) else None,
+                               problems)}
 
 
 def _regularization(value: object, problems: Problems) -> object:

@@ -1,11 +1,13 @@
-"""The ``train`` section: epochs, batch size, shuffling."""
+"""The ``train`` section: epochs, batch size, shuffling, and fine-tuning a base
+(`dlkit._spec.sections.base`)."""
 
 from __future__ import annotations
 
 from dlkit._core.errors import Problems
 from dlkit._spec.rules import boolean, check_keys, is_int, mapping_or_none
+from dlkit._spec.sections.base import check_fine_tune
 
-TRAIN_KEYS = ("epochs", "batch_size", "shuffle")
+TRAIN_KEYS = ("epochs", "batch_size", "shuffle", "fine_tune")
 
 
 def check_train(value: object, problems: Problems) -> object:
@@ -21,4 +23,6 @@ def check_train(value: object, problems: Problems) -> object:
         problems.add("train.batch_size", "expected a positive integer (1 for stochastic gradient "
                      f"descent) or \"full\" (batch gradient descent), received {batch!r}")
     boolean(section["shuffle"], "train.shuffle", problems)
+    if "fine_tune" in section:
+        section["fine_tune"] = check_fine_tune(section["fine_tune"], problems)
     return section
