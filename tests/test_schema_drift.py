@@ -33,6 +33,8 @@ RESNET = yaml.safe_load((EXAMPLES / "toy_resnet.yaml").read_text())
 SPACES = {"int": {"search": "int", "min": 8, "max": 16}, "float": {
     "search": "float", "min": 0.1, "max": 0.5}, "choice": {"search": "choice", "values": [1, 2]},
     "bool": {"search": "bool"}}
+ON_BASE = {**MLP, "model": {**MLP["model"], "base": {"path": "pretrained.keras", "trainable": False}},
+           "train": {**MLP["train"], "fine_tune": {"epochs": 2}}}
 # Each section: a valid spec, where in it the section is, and where the schema holds its keys
 # (a $defs name; ("kind", k, section): what model.kind k allows; ("space", k): a k space).
 PLACES = {
@@ -46,6 +48,8 @@ PLACES = {
                     ("kind", "vae", "model")),
     "model (gan)": (GAN, ("model",), ("kind", "gan", "model")),
     "model.anomaly": (AUTOENCODER, ("model", "anomaly"), DEFINITIONS["model.anomaly"]),
+    "model.base (saved)": (ON_BASE, ("model", "base"), DEFINITIONS["model.base (saved)"]),
+    "train.fine_tune": (ON_BASE, ("train", "fine_tune"), DEFINITIONS["train.fine_tune"]),
     "model.regularization": ({**MLP, "model": {**MLP["model"], "regularization": {"l2": 0.1}}},
                              ("model", "regularization"), DEFINITIONS["model.regularization"]),
     "model.blocks.<block>": (RESNET, ("model", "blocks", "residual"),
@@ -76,6 +80,12 @@ KEY_TUPLES = {
     "sections.graph.BLOCK_KEYS": ["model.blocks.<block>"],
     "sections.graph.BLOCK_NODE_KEYS": ["model.graph[<block instance>]"],
     "sections.graph.NETWORK_KEYS": ["model.<network>"],
+    "sections.base.SAVED_KEYS": ["model.base (saved)"],
+    "sections.base.COMMON_KEYS": ["model.base (saved)"],
+    "sections.base.FINE_TUNE_KEYS": ["train.fine_tune"],
+    # An application base takes its own arguments too, so pass 1 lists no keys for it: see
+    # test_an_application_base_takes_dlkits_keys_and_the_applications_own.
+    "sections.base.APPLICATION_KEYS": [],
     "sections.compile.COMPILE_KEYS": ["compile"],
     "sections.kinds.COMPILE_KEYS": ["compile (autoencoder)", "compile (gan)"],
     "sections.train.TRAIN_KEYS": ["train"], "sections.callbacks.CALLBACK_KEYS": ["callbacks"],
@@ -155,7 +165,8 @@ def test_the_schema_takes_exactly_the_keys_pass_1_takes(place, document):
 def test_every_section_of_the_schema_is_checked_here():
     placed = {where for _, _, where in PLACES.values() if isinstance(where, str)}
     sections = {name for path, name in DEFINITIONS.items() if name
-                and path not in ("model", "compile", "<search space>", "model.graph[<layer>]")}
+                and path not in ("model", "compile", "<search space>", "model.graph[<layer>]",
+                                 "model.base (application)")}
     assert sections <= placed, f"not compared with pass 1: {sections - placed}"
     assert set(SECTIONS) == set(DEFINITIONS)
 
@@ -224,3 +235,16 @@ def test_the_schema_states_pass_1s_defaults(place, document):
     stated = {key: described[key]["default"] for key in filled if "default" in described[key]}
     assert stated == {key: filled[key] for key in stated}, f"{place}: defaults differ"
     assert stated, f"{place}: no default stated"
+
+
+def test_an_application_base_takes_dlkits_keys_and_the_applications_own(document):
+    from dlkit._plan.applications import DECIDED, application_functions
+    from dlkit._spec.sections.base import APPLICATION_KEYS
+
+    section = document["$defs"][DEFINITIONS["model.base (application)"]]
+    assert set(section["properties"]) == set(APPLICATION_KEYS)
+    assert section["properties"]["application"]["enum"] == sorted(application_functions())
+    forms = {f["if"]["properties"]["application"]["const"]: f["then"] for f in section["allOf"]}
+    assert set(forms) == set(application_functions())
+    alpha = forms["MobileNetV2"]["propertyNames"]["enum"]
+    assert "alpha" in alpha and not set(DECIDED) & set(alpha)

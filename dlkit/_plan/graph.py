@@ -20,7 +20,8 @@ from dlkit._plan.parts import Part
 from dlkit._plan.plan import GraphNode, GraphPlan, OutputPlan
 from dlkit._plan.registry import random_state_kept
 from dlkit._plan.resolver import COMPILE_METRIC_NAMES
-from dlkit._spec.graph import Layout, note_instance
+from dlkit._spec.graph import Layout
+from dlkit._spec.instances import note_instance
 from dlkit._spec.rules import key_path
 
 

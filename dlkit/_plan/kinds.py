@@ -34,7 +34,8 @@ from dlkit._plan.parts import Part, PartError, freeze, make
 from dlkit._plan.plan import CompilePlan, GraphPlan, ModelPlan, OutputPlan
 from dlkit._plan.resolver import Resolver, default_regularizer, loss_name
 from dlkit._plan.shapes import Shapes, check_graph_shapes, check_shapes
-from dlkit._spec.graph import Layout, note_instance
+from dlkit._spec.graph import Layout
+from dlkit._spec.instances import note_instance
 from dlkit._spec.rules import key_path
 from dlkit._spec.sections.kinds import STACKS
 

@@ -34,8 +34,8 @@ from dlkit._runtime.precision import resolve_precision
 from dlkit._runtime.steps import auto_steps_per_execution
 from dlkit._spec.checks import run_checks, symmetric_initializer_warnings
 from dlkit._spec.sections.kinds import model_kind
-from dlkit._spec.graph import (Layout, Node, graph_layout, merge_instances, network_layouts,
-                               note_instance)
+from dlkit._spec.graph import Layout, Node, graph_layout, network_layouts
+from dlkit._spec.instances import merge_instances, note_instance
 from dlkit._spec.spaces import find_spaces
 from dlkit._spec.spec import DEFAULT_NAME, Spec, plan_of, raw_spec
 from dlkit._spec.structure import TOP_KEYS, check_schema

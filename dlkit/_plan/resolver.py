@@ -23,7 +23,8 @@ from dlkit._core.errors import Problems, did_you_mean
 from dlkit._plan.parts import Part
 from dlkit._plan.registry import (accepted_arguments, activation_layer_names, layer_classes,
                                   public_names, random_state_kept, registered_layers)
-from dlkit._spec.graph import Node, note_instance
+from dlkit._spec.graph import Node
+from dlkit._spec.instances import note_instance
 from dlkit._spec.rules import check_component, key_path
 from dlkit._spec.sections.compile import per_output
 

@@ -10,14 +10,14 @@ a key described here is not accepted, or when a default differs from the one pas
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
+from dlkit._schema.forms import (COUNT, NODE_INPUTS, SECONDS, SEED, SHAPE, STACK, Key,
+                                Section, integer, name_pattern, or_null, ref, union)
+from dlkit._spec.sections.base import (APPLICATION_KEYS, FINE_TUNE_DEFAULTS, FINE_TUNE_KEYS,
+                                       POOLINGS, SAVED_KEYS)
 from dlkit._spec.sections.callbacks import CALLBACK_DEFAULTS, CALLBACK_KEYS
 from dlkit._spec.sections.compile import COMPILE_KEYS
 from dlkit._spec.sections.data import BAD_FILES, DATA_KEYS, DATA_SOURCES
-from dlkit._spec.sections.graph import (BLOCK_KEYS, BLOCK_NODE_KEYS, NAME, NETWORK_KEYS,
-                                        RESERVED_OUTPUTS)
+from dlkit._spec.sections.graph import BLOCK_KEYS, BLOCK_NODE_KEYS, NETWORK_KEYS, RESERVED_OUTPUTS
 from dlkit._spec.sections.kinds import COMPILE_KEYS as KIND_COMPILE_KEYS
 from dlkit._spec.sections.kinds import ERRORS, GAN_OPTIMIZER, KINDS, METHODS
 from dlkit._spec.sections.kinds import MODEL_KEYS as KIND_MODEL_KEYS
@@ -30,67 +30,6 @@ from dlkit._spec.spaces import KEYS as SPACE_KEYS
 from dlkit._spec.spaces import KINDS as SPACE_KINDS
 from dlkit._spec.spaces import SPACE_KEY
 from dlkit._spec.structure import NAME_PATTERN, TOP_KEYS
-
-NO_DEFAULT = object()
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key: what it means, the schema of its value, its default (if it has one)."""
-
-    description: str
-    schema: dict[str, Any]
-    default: Any = NO_DEFAULT
-
-
-@dataclass(frozen=True)
-class Section:
-    """A mapping of dlkit's keys, and the pass-1 tuple of the keys it accepts (None: pass 1
-    checks these keys one by one, with no tuple)."""
-
-    description: str
-    keys: dict[str, Key]
-    pass_1: tuple[str, ...] | None
-    required: tuple[str, ...] = field(default=())
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/$defs/{name}"}
-
-
-def integer(low: int, high: int | None = None) -> dict[str, Any]:
-    return {"type": "integer", "minimum": low, **({"maximum": high} if high else {})}
-
-
-def name_pattern(what: str) -> dict[str, Any]:
-    return {"type": "string", "pattern": NAME.pattern,
-            "description": f"A {what} name: 1-64 letters, digits, '_' or '-', starting with a "
-                           "letter or '_'."}
-
-
-def or_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """`schema` or null; an error in a value that is not null is about `schema` alone (and
-    points inside it), unlike ``anyOf``."""
-    return {"if": {"type": "null"}, "else": schema}
-
-
-SEED = or_null(integer(0, 2**32 - 1))
-SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}
-COUNT = integer(1, 10**6)
-SHAPE = {"type": "array", "minItems": 1, "items": {"anyOf": [integer(1, 10**7), {"type": "null"}]},
-         "description": "A shape without the batch dimension, like [8, 8, 1]; null for a "
-                        "dimension of any size."}
-NODE_INPUTS = {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1,
-                                               "items": {"type": "string"}}]}
-# A kind's network: a list of layers, or a graph {inputs: [x], graph, output}.
-STACK = {"if": {"type": "array"},
-         "then": {"type": "array", "minItems": 1, "items": ref("stack_layer")},
-         "else": ref("section.network")}
-
-
-def union(*tuples: tuple[str, ...]) -> tuple[str, ...]:
-    """The keys of several pass-1 tuples, each once, in order."""
-    return tuple(dict.fromkeys(key for keys in tuples for key in keys))
 
 TOP = Section("A dlkit spec: a network, how to train it, and where its data comes from.", {
     "name": Key("The run name (1-100 letters, digits, '.', '_' or '-'); runs go to "
@@ -160,6 +99,11 @@ MODEL = Section("The network: a stack of layers, a graph of named inputs, nodes 
                           "{l2: 1.0e-4} or {type: L1L2, l1: 1.0e-5, l2: 1.0e-4}.",
                           or_null({"anyOf": [ref("default_penalty"), ref("regularizer.form")]}),
                           None),
+    "base": Key("A pretrained start of the network, before the layers (or graph) that are "
+                "its head: a keras.applications model {application, weights, pooling, "
+                "trainable, ...its arguments} or a saved model {path, until, trainable}.",
+                {"if": {"required": ["path"]}, "then": ref("section.saved_base"),
+                 "else": ref("section.application_base")}),
     "encoder": Key("autoencoder, vae: the layers (or a graph) that squeeze a sample into its "
                    "code.", STACK),
     "decoder": Key("autoencoder, vae: the layers (or a graph) that give the sample back from "
@@ -259,7 +203,53 @@ TRAIN = Section("How long and on what batches to train.", {
                       "(batch gradient descent).",
                       {"anyOf": [integer(1, 10**8), {"const": "full"}]}, 32),
     "shuffle": Key("Shuffle the training data every epoch.", {"type": "boolean"}, True),
+    "fine_tune": Key("A second phase after the first: unfreeze model.base (all of it, its top "
+                     "N layers or from a named layer) and train on at a small learning rate.",
+                     ref("section.fine_tune")),
 }, TRAIN_KEYS)
+
+BASE_COMMON = {
+    "trainable": Key("false: the base is frozen (until train.fine_tune unfreezes it); its "
+                     "BatchNormalization layers stay in inference mode either way.",
+                     {"type": "boolean"}, True),
+    "inputs": Key("A graph model: the model input the base takes (needed when there are "
+                  "several).", {"type": "string"}),
+}
+APPLICATION_BASE = Section("A keras.applications model without its classifier, its own input "
+                           "preprocessing in front (feed raw pixels); other keys are the "
+                           "application's own arguments (alpha, ...).", {
+    "application": Key("The keras.applications model, like MobileNetV2.", {"type": "string"}),
+    "weights": Key("imagenet (downloaded once into Keras' cache), null (random weights) or "
+                   "the path of a weights file.", or_null({"type": "string", "minLength": 1}),
+                   "imagenet"),
+    "pooling": Key("avg or max: pool the last feature map into a vector; null: keep it.",
+                   {"enum": list(POOLINGS)}, None),
+    **BASE_COMMON,
+}, APPLICATION_KEYS, required=("application",))
+
+SAVED_BASE = Section("A saved .keras model (loaded in safe mode), cut at the output of layer "
+                     "until.", {
+    "path": Key("The saved .keras model.", {"type": "string", "minLength": 1}),
+    "until": Key("The layer whose output ends the base. Default: the model's output.",
+                 or_null({"type": "string", "minLength": 1}), None),
+    **BASE_COMMON,
+}, SAVED_KEYS, required=("path",))
+
+FINE_TUNE = Section("The fine-tuning phase: which layers of the base train, at what rate, "
+                    "for how many more epochs.", {
+    "unfreeze": Key("all, a number N (the top N layers of the base) or {from: <layer>} (that "
+                    "layer and those above it).",
+                    {"anyOf": [{"const": "all"}, integer(1),
+                               {"type": "object", "required": ["from"],
+                                "properties": {"from": {"type": "string"}},
+                                "additionalProperties": False}]},
+                    FINE_TUNE_DEFAULTS["unfreeze"]),
+    "learning_rate": Key("The optimizer's learning rate in this phase (small, like 1.0e-5).",
+                         {"type": "number", "exclusiveMinimum": 0},
+                         FINE_TUNE_DEFAULTS["learning_rate"]),
+    "epochs": Key("Epochs of fine-tuning, after train.epochs.", integer(1, 10**6),
+                  FINE_TUNE_DEFAULTS["epochs"]),
+}, FINE_TUNE_KEYS)
 
 def callback(key: str, description: str) -> Key:
     """A callback's key: its settings come from its class (`dlkit._schema.components`)."""
@@ -338,7 +328,8 @@ SPACE = Section("A search space: `dlkit search` tries values from it.", {
 # Where each section is in a spec, as the drift test walks the schema and pass 1.
 SECTIONS: dict[str, Section] = {
     "": TOP, "data": DATA, "model": MODEL, "model.regularization": DEFAULT_PENALTY,
-    "model.anomaly": ANOMALY,
+    "model.anomaly": ANOMALY, "model.base (application)": APPLICATION_BASE,
+    "model.base (saved)": SAVED_BASE, "train.fine_tune": FINE_TUNE,
     "model.blocks.<block>": BLOCK, "model.<network>": NETWORK,
     "model.graph[<block instance>]": BLOCK_NODE,
     "model.graph[<layer>]": LAYER_NODE, "compile": COMPILE, "train": TRAIN,
@@ -348,6 +339,8 @@ SECTIONS: dict[str, Section] = {
 # The definition in the schema's $defs that holds each section.
 DEFINITIONS = {"": None, "data": "section.data", "model": "section.model",
                "model.regularization": "default_penalty", "model.anomaly": "section.anomaly",
+               "model.base (application)": "section.application_base",
+               "model.base (saved)": "section.saved_base", "train.fine_tune": "section.fine_tune",
                "model.blocks.<block>":
                "section.block", "model.<network>": "section.network",
                "model.graph[<block instance>]": "block_instance",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dlkit._data.keras_datasets import keras_dataset_names
 from dlkit._plan.callbacks import CLASSES, settable_arguments
+from dlkit._schema.applications import with_applications
 from dlkit._schema.arguments import properties
 from dlkit._schema.conditions import data_rules, kind_rules
-from dlkit._schema.keys import DEFINITIONS, SECTIONS, Key, Section, integer
+from dlkit._schema.forms import Key, Section, integer
+from dlkit._schema.keys import DEFINITIONS, SECTIONS
 from dlkit._schema.values import Defs, described
 from dlkit._spec.checks import EARLY_STOPPING_MODES, PATIENCE_MINIMUM
 from dlkit._spec.sections.data import DATA_SOURCES, ONLINE_PREFIXES
@@ -21,13 +23,16 @@ from dlkit._spec.spaces import NOT_SEARCHED
 UNDESCRIBED = {"description": "Not described in the schema yet; `dlkit validate` checks it."}
 # Sections whose values are never searched (`dlkit._spec.spaces.NOT_SEARCHED`).
 UNSEARCHED = ("search", "search.objective", "<search space>")
+# Sections that take keys beyond dlkit's (an application's own arguments, in its own rules).
+OPEN = ("model.base (application)",)
 
 
 def add_sections(defs: Defs) -> dict:
     """Adds every section's definition; returns the top level's schema (properties, required)."""
     for path, name in DEFINITIONS.items():
         if name and name not in ("search_space", "layer_node"):
-            defs.ref(name, lambda path=path: section(defs, path, SECTIONS[path]))
+            defs.ref(name, lambda path=path: section(defs, path, SECTIONS[path],
+                                                     closed=path not in OPEN))
     defs.ref("layer_node", lambda: {
         "$ref": "#/$defs/layer", "unevaluatedProperties": False,
         **section(defs, "model.graph[<layer>]", SECTIONS["model.graph[<layer>]"],
@@ -65,6 +70,8 @@ def section(defs: Defs, path: str, part: Section, *, closed: bool = True) -> dic
         schema["minProperties"] = 1  # a penalty states its strength
     if path == "data":
         schema["allOf"] = data_rules()
+    if path == "model.base (application)":
+        schema = with_applications(schema, defs)
     return schema
 
 

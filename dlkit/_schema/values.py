@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dlkit._schema.keys import NO_DEFAULT, SPACE, Key
+from dlkit._schema.forms import NO_DEFAULT, Key
+from dlkit._schema.keys import SPACE
 from dlkit._spec.sections.graph import PARAMETER
 from dlkit._spec.spaces import KEYS, SPACE_KEY
 from dlkit._spec.spaces import KINDS as SPACE_KINDS

@@ -16,21 +16,17 @@ their paths under the network (``model.encoder.graph[2].inputs``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from dlkit._core.errors import Problem, Problems, did_you_mean
+from dlkit._core.errors import Problems, did_you_mean
 from dlkit._spec.rules import key_path
 from dlkit._spec.sections.base import BASE_NAME, base_warnings
 from dlkit._spec.sections.graph import PARAMETER
 from dlkit._spec.sections.kinds import STACKS, model_kind
 from dlkit._spec.sections.model import is_graph_model
-
-INSTANCE_NOTE = re.compile(r" \(in block instances? ([^()]+)\)$")
-
 
 @dataclass(frozen=True)
 class Node:
@@ -373,29 +369,3 @@ def substitute(value: Any, params: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [substitute(item, params) for item in value]
     return value
-
-
-def note_instance(problems: Problems, start: int, instance: str) -> None:
-    """Adds `` (in block instance b1)`` to the problems recorded since `start`."""
-    if instance:
-        for k in range(start, len(problems.items)):
-            problem = problems.items[k]
-            problems.items[k] = Problem(problem.path,
-                                        f"{problem.message} (in block instance {instance})")
-
-
-def merge_instances(items: list[Problem]) -> list[Problem]:
-    """One problem for one mistake in several instances of a block, naming them all."""
-    instances: dict[tuple[str, str], list[str]] = {}
-    for problem in items:
-        note = INSTANCE_NOTE.search(problem.message)
-        key = (problem.path, problem.message[:note.start()] if note else problem.message)
-        instances.setdefault(key, []).extend(
-            name.strip() for name in (note.group(1).split(",") if note else []))
-    merged = []
-    for (path, message), names in instances.items():
-        names = list(dict.fromkeys(names))
-        plural = "s" if len(names) > 1 else ""
-        note = f" (in block instance{plural} {', '.join(names)})" if names else ""
-        merged.append(Problem(path, message + note))
-    return merged
