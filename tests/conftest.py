@@ -249,3 +249,26 @@ def text_run(tmp_path_factory) -> dict:
             "train": {"epochs": 2, "batch_size": 8}}
     return {"run": dlkit.train(spec, logdir=folder / "logs", verbose=0).log_dir,
             "folder": folder / "notes"}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts spec files read, plans made and names resolved (tests/test_plan.py)."""
+    from dlkit._plan import load as load_module
+    from dlkit._plan import resolver as resolver_module
+    from dlkit._spec import spec as spec_module
+
+    counts = {"read": 0, "plans": 0, "layers": 0, "components": 0}
+
+    def count(key, function):
+        def wrapper(*args, **kwargs):
+            counts[key] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(spec_module, "read_spec_file", count("read", spec_module.read_spec_file))
+    monkeypatch.setattr(load_module, "make_plan", count("plans", load_module.make_plan))
+    Resolver = resolver_module.Resolver
+    monkeypatch.setattr(Resolver, "layer", count("layers", Resolver.layer))
+    monkeypatch.setattr(Resolver, "component", count("components", Resolver.component))
+    return counts

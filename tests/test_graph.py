@@ -13,7 +13,6 @@ from conftest import EXAMPLES
 from dlkit._plan.callbacks import logged_metrics
 from dlkit._spec.spec import plan_of
 from test_build import strip_names
-from test_plan import counted  # noqa: F401 - a fixture
 
 
 def toy_resnet_by_hand():

@@ -8,29 +8,7 @@ import pytest
 import yaml
 
 import dlkit
-from dlkit._plan import load as load_module
-from dlkit._plan import resolver as resolver_module
-from dlkit._spec import spec as spec_module
 from dlkit._spec.spec import plan_of
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    """Counts spec files read, plans made and names resolved."""
-    counts = {"read": 0, "plans": 0, "layers": 0, "components": 0}
-
-    def count(key, function):
-        def wrapper(*args, **kwargs):
-            counts[key] += 1
-            return function(*args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(spec_module, "read_spec_file", count("read", spec_module.read_spec_file))
-    monkeypatch.setattr(load_module, "make_plan", count("plans", load_module.make_plan))
-    Resolver = resolver_module.Resolver
-    monkeypatch.setattr(Resolver, "layer", count("layers", Resolver.layer))
-    monkeypatch.setattr(Resolver, "component", count("components", Resolver.component))
-    return counts
 
 
 def test_train_reads_validates_and_resolves_once(mlp, tmp_path, counted):
