@@ -30,3 +30,18 @@ def test_a_first_write_that_dies_leaves_nothing(tmp_path):
         write_atomic(tmp_path / "model.keras", die)
     assert list(tmp_path.iterdir()) == []
 
+
+
+def test_a_written_file_gets_the_mode_a_plain_write_gives(tmp_path):
+    """Not tempfile's private 0600: a TensorBoard or a server run by another user reads runs."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        plain = tmp_path / "plain.json"
+        plain.write_text("{}")
+        write_json_atomic(tmp_path / "run.json", {})
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "run.json").stat().st_mode & 0o777
+    assert mode == plain.stat().st_mode & 0o777 == 0o644

@@ -10,6 +10,31 @@ from pathlib import Path
 from typing import Any
 
 
+def umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (changing it, even
+    for a moment, would change what another thread creates meanwhile)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """What open() would give a new file (tempfile's are private, 0600, which would keep a
+    run's files from a TensorBoard or a server run by another user)."""
+    return 0o666 & ~umask()
+
+
+def folder_mode() -> int:
+    """What mkdir() would give a new folder (tempfile's are 0700)."""
+    return 0o777 & ~umask()
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Calls ``write(tmp)`` on a temporary file beside `path`, then renames it into place.
 
@@ -22,6 +47,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

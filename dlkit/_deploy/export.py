@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from dlkit._core.errors import DlkitError, ExportError, first_line
-from dlkit._core.files import read_json, write_json_atomic
+from dlkit._core.files import folder_mode, read_json, write_json_atomic
 from dlkit._deploy.calling import compiled_call
 from dlkit._deploy.carry import check_carried
 from dlkit._deploy.compare import compare
@@ -197,6 +197,7 @@ def _staged(final: Path) -> Iterator[Path]:
     created = not final.parent.exists()
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}-"))
+    os.chmod(staging, folder_mode())  # mkdtemp's folder is private; a made folder is not
     try:
         yield staging
         old = final.parent / f".{final.name}-old-{os.getpid()}"
