@@ -56,7 +56,7 @@ def caching(fit: Fit, model: keras.Model, plan: Plan, fit_args: dict,
     computed once whenever the phase it runs allows it (see the module's docstring)."""
     def phase(epochs: int, first: int, cbs: list) -> None:
         front, head = split_at_base(model) if plan.model.base is not None else ([], [])
-        if not front or any(layer.trainable_weights for layer in front):
+        if not head or any(layer.trainable_weights for layer in front):
             return fit(epochs, first, cbs)  # no base, or it trains in this phase
         why = refusal(plan, front, fit_args, strategy)
         if why is not None:
@@ -64,7 +64,7 @@ def caching(fit: Fit, model: keras.Model, plan: Plan, fit_args: dict,
             return fit(epochs, first, cbs)
         started = time.perf_counter()
         with strategy.scope():
-            args, head_model = head_on_features(model, plan, front, head, fit_args)
+            args, head_model = head_on_features(model, plan, head, fit_args)
         seconds = round(time.perf_counter() - started, 3)
         rundir.mark(run_dir, "running", cached_base=True, cached_base_seconds=seconds)
         return fit(epochs, first, cbs, model=head_model, fit_args=args,
@@ -109,15 +109,11 @@ def _every_layer(layers: list) -> Iterator[keras.layers.Layer]:
             yield from _every_layer(layer.layers)
 
 
-def head_on_features(model: keras.Model, plan: Plan, front: list, head: list,
+def head_on_features(model: keras.Model, plan: Plan, head: list,
                      fit_args: dict) -> tuple[dict, keras.Model]:
     """`fit`'s arguments with the base's outputs in place of the images, and the head model
     that trains on them: the full model's head layers, compiled with its optimizer."""
-    inputs = keras.Input(shape=model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
-    tensor = inputs
-    for layer in front:
-        tensor = layer(tensor)
-    base = keras.Model(inputs, tensor)
+    base = keras.Model(model.inputs, head[0].input)  # the full model's own tensors
     features = base.predict(fit_args["x"], batch_size=BATCH, verbose=0)
     validation = fit_args.get("validation_data")
     if validation is not None:
