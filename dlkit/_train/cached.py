@@ -57,7 +57,7 @@ def caching(fit: Fit, model: keras.Model, plan: Plan, fit_args: dict,
     def phase(epochs: int, first: int, cbs: list) -> None:
         front, head = split_at_base(model) if plan.model.base is not None else ([], [])
         if not head or any(layer.trainable_weights for layer in front):
-            return fit(epochs, first, cbs)  # no base, or it trains in this phase
+            return fit(epochs, first, cbs)  # no base or head, or the base trains now
         why = refusal(plan, front, fit_args, strategy)
         if why is not None:
             rundir.mark(run_dir, "running", cached_base=False, cached_base_why=why)
