@@ -54,6 +54,8 @@ def test_backup_hooks_are_called_by_fit_and_set_its_first_epoch(tmp_path):
     tiny_model().fit(x, y, epochs=4, verbose=0, callbacks=[recorder, spy])
     assert recorder.loaded == 1 and recorder.saved == [3, 4]  # epochs 3 and 4 ran
     assert seen == [2, 3]
+    assert hooks.initial_epoch_of(recorder.model) == 2
+    assert hooks.initial_epoch_of(tiny_model()) is None
     recorder.finish_epoch(6)
     assert recorder.epochs_done == 7 and recorder.batches_done == 0
 

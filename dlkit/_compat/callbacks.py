@@ -7,7 +7,7 @@ the TensorBoard hooks exist and act as named).
 `BackupAndRestoreHooks`: Keras' `BackupAndRestore` saves through ``_save_model``, restores
 through ``_load_model``, counts in ``_current_epoch`` and ``_last_batch_seen``, and makes
 `fit` start at a later epoch by setting the model's ``_initial_epoch`` (read by `fit` after
-``on_train_begin``). dlkit's `Backup` overrides the saving and loading under public names.
+``on_train_begin``; never reset by `fit`). dlkit's `Backup` overrides the saving and loading under public names.
 
 `TensorBoardHooks`: Keras' `TensorBoard` keeps whether it traces batches in ``_should_trace``,
 writes the train graph through ``_write_keras_model_train_graph`` once
@@ -55,6 +55,12 @@ class BackupAndRestoreHooks(keras.callbacks.BackupAndRestore):
 def set_initial_epoch(model: keras.Model, epoch: int) -> None:
     """Makes the `fit` that is starting begin at 0-based `epoch`, as `BackupAndRestore` does."""
     model._initial_epoch = epoch
+
+
+def initial_epoch_of(model: keras.Model) -> int | None:
+    """The first epoch a restored backup set for `model`'s `fit` (`set_initial_epoch`), or
+    None: what a callback that restores into one model must pass on to another it trains."""
+    return model._initial_epoch
 
 
 class TensorBoardHooks(keras.callbacks.TensorBoard):

@@ -77,16 +77,17 @@ def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
     return compile_plan(model, plan)
 
 
-def compile_plan(model: keras.Model, plan: Plan) -> keras.Model:
-    """Compiles `model` with the plan's optimizer, losses, metrics and loss weights (new
-    objects)."""
+def compile_plan(model: keras.Model, plan: Plan, *,
+                 optimizer: keras.optimizers.Optimizer | None = None) -> keras.Model:
+    """Compiles `model` with the plan's optimizer (or `optimizer`, another model's, shared as
+    it is), losses, metrics and loss weights (new objects)."""
     try:
-        optimizer = plan.compile.optimizer.make()
+        shared, optimizer = optimizer, optimizer or plan.compile.optimizer.make()
         loss = make(plan.compile.loss)
         metrics = make(plan.compile.metrics)
     except PartError as exc:
         raise SpecError(Problem(exc.path, exc.message)) from None
-    if plan.runtime.precision == "mixed_float16":
+    if plan.runtime.precision == "mixed_float16" and shared is None:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     weights = plan.compile.loss_weights
     model.compile(optimizer=optimizer, loss=loss, metrics=_per_output(plan, metrics),

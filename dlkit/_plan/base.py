@@ -34,6 +34,8 @@ class BasePlan:
             ``unfreeze: N`` counts from the top and ``unfreeze: {from: name}`` names.
         trainable: whether the base trains in the first phase (its BatchNormalization layers
             never do: they stay in inference mode).
+        cache: while the base is frozen, compute its outputs once and train the head on them
+            when that is exactly the same training (`dlkit._train.cached`); false: never.
     """
 
     label: str
@@ -47,6 +49,7 @@ class BasePlan:
     output_shape: tuple[int | None, ...]
     layers: tuple[str, ...]
     trainable: bool
+    cache: bool = True
 
 
 @dataclass(frozen=True)

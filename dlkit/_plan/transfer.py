@@ -105,7 +105,8 @@ def _application(base: dict, shape: tuple, taken: str | None,
     plan = BasePlan(label=function.__name__, application=part, weights=base["weights"],
                     preprocessing=preprocessing, path=None, until=None, input_shape=shape,
                     input=taken, output_shape=tuple(made.output.shape),
-                    layers=tuple(layer_names(made)), trainable=base["trainable"])
+                    layers=tuple(layer_names(made)), trainable=base["trainable"],
+                    cache=base["cache"])
     return Base(plan, made, [p.make() for p in preprocessing])
 
 
@@ -122,7 +123,7 @@ def _saved(base: dict, shape: tuple, taken: str | None, problems: Problems) -> B
     plan = BasePlan(label=base["path"], application=None, weights=None, preprocessing=(),
                     path=base["path"], until=base["until"], input_shape=shape, input=taken,
                     output_shape=tuple(made.output.shape), layers=tuple(layer_names(made)),
-                    trainable=base["trainable"])
+                    trainable=base["trainable"], cache=base["cache"])
     return Base(plan, made, [])
 
 

@@ -214,6 +214,10 @@ BASE_COMMON = {
                      {"type": "boolean"}, True),
     "inputs": Key("A graph model: the model input the base takes (needed when there are "
                   "several).", {"type": "string"}),
+    "cache": Key("While the base is frozen, compute its outputs once and train the head on "
+                 "them, when that is exactly the same training (data in memory, nothing "
+                 "random in the base, one device, not deterministic); false: never.",
+                 {"type": "boolean"}, True),
 }
 APPLICATION_BASE = Section("A keras.applications model without its classifier, its own input "
                            "preprocessing in front (feed raw pixels); other keys are the "

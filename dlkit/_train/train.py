@@ -32,6 +32,7 @@ from dlkit._runtime.strategy import make_strategy, replica_count, strategy_name
 from dlkit._spec.spec import Spec, plan_of
 from dlkit._train import rundir
 from dlkit._train.adapt import adapt_layers, load_adapted, save_adapted
+from dlkit._train.cached import caching
 from dlkit._train.callbacks import make_callbacks
 from dlkit._train.fitdata import (
     deterministic,
@@ -193,8 +194,10 @@ def _train(spec: Spec, data: Any, *, root: Path | None = None, resume_dir: Path 
         if resume_dir is not None and not chief:
             _restore_from(cbs, resume_dir / BACKUP_DIR)
         with multi_worker_fixes(model, strategy):
-            run_phases(model, plan, _fitter(model, ready.fit_args, run_dir, cluster), cbs,
-                       run_dir, strategy, first_epoch=ready.first_epoch if start else 0,
+            fit = caching(_fitter(model, ready.fit_args, run_dir, cluster), model, plan,
+                          ready.fit_args, strategy, run_dir)  # a frozen base's outputs once
+            run_phases(model, plan, fit, cbs, run_dir, strategy,
+                       first_epoch=ready.first_epoch if start else 0,
                        fine_tune_start=ready.tuning_from)
             record = read_history(run_dir)
             digest = None if cluster is None else weights_digest(model)
@@ -308,17 +311,18 @@ def _start(run_dir: Path, model: keras.Model, settings: dict | None, *, new: boo
 
 
 def _fitter(model: keras.Model, fit_args: dict, run_dir: Path,
-            cluster: Cluster | None) -> Callable[[int, int, list], None]:
-    """``fit(epochs, initial_epoch, callbacks)``: one `model.fit` of the run (a phase)."""
-    return lambda epochs, first, cbs: _fit(model, {**fit_args, "initial_epoch": first},
-                                          epochs, cbs, run_dir, cluster)
+            cluster: Cluster | None) -> Callable[..., None]:
+    """``fit(epochs, initial_epoch, callbacks)``: one `model.fit` of the run (a phase); or of
+    another `model` on other `fit_args`, `passed` callbacks standing for `callbacks`."""
+    return lambda epochs, first, cbs, model=model, fit_args=fit_args, passed=None: _fit(
+        model, {**fit_args, "initial_epoch": first}, epochs, cbs, run_dir, cluster, passed)
 
 
 def _fit(model: keras.Model, fit_args: dict, epochs: int, cbs: list, run_dir: Path,
-         cluster: Cluster | None) -> None:
+         cluster: Cluster | None, passed: list | None = None) -> None:
     """`model.fit`; a failure marks the run, and a lost worker becomes a `TrainingError`."""
     try:
-        model.fit(**fit_args, epochs=epochs, callbacks=cbs, verbose=0)
+        model.fit(**fit_args, epochs=epochs, callbacks=passed or cbs, verbose=0)
     except BaseException as exc:
         state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         rundir.mark(run_dir, state, error=f"{type(exc).__name__}: {exc}"[:2000])

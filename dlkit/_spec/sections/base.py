@@ -5,6 +5,8 @@
 model:
   input_shape: [32, 32, 3]
   base: {application: MobileNetV2, weights: imagenet, pooling: avg, trainable: false, alpha: 0.35}
+  #  cache: true (default): while the base is frozen, its outputs are computed once and the
+  #  head trains on them, when that is exactly the same training (dlkit._train.cached)
   #  or {path: runs/model.keras, until: features, trainable: false}
   layers: [{type: Dense, units: 5, activation: softmax}]
 train:
@@ -24,7 +26,7 @@ from dlkit._spec.rules import (boolean, check_keys, is_int, is_number, key_path,
                                mapping_or_none, type_name)
 
 BASE_NAME = "base"  # the base's Keras layer name, and what graph nodes call its output
-COMMON_KEYS = ("trainable", "inputs")
+COMMON_KEYS = ("trainable", "inputs", "cache")
 APPLICATION_KEYS = ("application", "weights", "pooling", *COMMON_KEYS)
 SAVED_KEYS = ("path", "until", *COMMON_KEYS)
 POOLINGS = (None, "avg", "max")
@@ -49,7 +51,7 @@ def check_base(value: object, graph_inputs: list[str] | None, problems: Problems
                      "<layer>}; give exactly one of application and path")
         return base
     _check_inputs(base.get("inputs"), graph_inputs, problems)
-    common = {"trainable": True}
+    common = {"trainable": True, "cache": True}
     if "path" in base:
         check_keys(base, SAVED_KEYS, PATH, problems)
         base = {"path": base["path"], "until": None, **common, **base}
@@ -66,6 +68,7 @@ def check_base(value: object, graph_inputs: list[str] | None, problems: Problems
             problems.add(key_path(PATH, "pooling"), "expected avg, max or null (the "
                          f"application's last feature map as it is), received {base['pooling']!r}")
     boolean(base["trainable"], key_path(PATH, "trainable"), problems)
+    boolean(base["cache"], key_path(PATH, "cache"), problems)
     return base
 
 
