@@ -20,10 +20,10 @@ from typing import Any
 
 import keras
 
-from dlkit._core.errors import Problem, Problems, SpecError, first_line
+from dlkit._core.errors import Problem, SpecError, first_line
+from dlkit._model.networks import graph_model
 from dlkit._model.saving import load_model
 from dlkit._plan.base import BasePlan
-from dlkit._plan.graph import assemble
 from dlkit._plan.parts import make
 from dlkit._plan.plan import Plan
 from dlkit._plan.saved_base import cut
@@ -53,13 +53,8 @@ def assemble_with_base(plan: Plan) -> keras.Model:
         return base(tensor)
 
     if plan.model.graph is not None:
-        problems, nodes = Problems(), plan.model.graph.nodes
-        model = assemble(plan.model.graph, lambda index: nodes[index].part.make(), problems,
-                         name=plan.name, sources=lambda tensors: tensors.update(
-                             {BASE_NAME: front(tensors[spec.input])}))
-        if model is None:  # validation assembled the same graph; only a changed Keras gets here
-            raise SpecError(problems.items)
-        return model
+        return graph_model(plan.model.graph, plan.name, sources=lambda tensors: tensors.update(
+            {BASE_NAME: front(tensors[spec.input])}))
     inputs = keras.Input(shape=spec.input_shape)
     tensor = front(inputs)
     for part in plan.model.layers:

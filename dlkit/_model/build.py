@@ -9,13 +9,13 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from dlkit._core.errors import Problem, Problems, SpecError
+from dlkit._core.errors import Problem, SpecError
 from dlkit._data.encoding import Encoder
 from dlkit._model.autoencoder import autoencoder_model
 from dlkit._model.base import assemble_with_base
 from dlkit._model.gan import compile_gan, gan_model
+from dlkit._model.networks import graph_model
 from dlkit._model.vae import vae_model
-from dlkit._plan.graph import assemble
 from dlkit._plan.load import plan_for
 from dlkit._plan.parts import PartError, make
 from dlkit._plan.plan import Plan
@@ -67,7 +67,7 @@ def build_plan(plan: Plan, *, encoder: Encoder | None = None) -> keras.Model:
         elif plan.model.base is not None:
             model = assemble_with_base(plan)
         elif plan.model.graph is not None:
-            model = _assemble_graph(plan)
+            model = graph_model(plan.model.graph, plan.name)
         else:
             layers = [part.make() for part in plan.model.layers]
             model = _assemble(plan, layers) if encoder is None else \
@@ -116,17 +116,6 @@ def steps_per_execution(plan: Plan) -> int:
                                 "not work under a mirrored strategy in this Keras "
                                 f"({keras.__version__}; keras-team/keras#19246); use auto or 1"))
     return steps
-
-
-def _assemble_graph(plan: Plan) -> keras.Model:
-    """A functional model from the plan's graph, each layer made just before it is called."""
-    problems = Problems()
-    nodes = plan.model.graph.nodes
-    model = assemble(plan.model.graph, lambda index: nodes[index].part.make(), problems,
-                     name=plan.name)
-    if model is None:  # validation assembled the same graph; only a changed Keras gets here
-        raise SpecError(problems.items)
-    return model
 
 
 def _assemble(plan: Plan, layers: list) -> keras.Model:

@@ -4,6 +4,8 @@ functional `keras.Model` of a graph (skip connections, merges, blocks), named ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 
 from dlkit._core.errors import Problems, SpecError
@@ -23,8 +25,21 @@ def network(stack: Network, input_shape: tuple, name: str) -> keras.Model:
     if not isinstance(stack, GraphPlan):
         return keras.Sequential([keras.Input(input_shape), *(part.make() for part in stack)],
                                 name=name)
+    return graph_model(stack, name)
+
+
+def graph_model(graph: GraphPlan, name: str,
+                sources: Callable[[dict], None] | None = None) -> keras.Model:
+    """A functional model of a graph's plan, each layer made just before it is called;
+    `sources` adds named tensors its nodes take (a base's output, `dlkit._model.base`).
+
+    Raises:
+        SpecError: a graph that does not assemble (validation assembled the same graph: only a
+            changed Keras gets here).
+    """
     problems = Problems()
-    model = assemble(stack, lambda index: stack.nodes[index].part.make(), problems, name=name)
+    model = assemble(graph, lambda index: graph.nodes[index].part.make(), problems, name=name,
+                     sources=sources)
     if model is None:
         raise SpecError(problems.items)
     return model
