@@ -7,8 +7,8 @@ from __future__ import annotations
 import inspect
 
 from dlkit._plan.applications import DECIDED, application_functions
-from dlkit._schema.arguments import EMPTY, json_value, value_types
-from dlkit._schema.docstrings import brief, parse_args
+from dlkit._schema.arguments import argument
+from dlkit._schema.docstrings import parse_args
 from dlkit._schema.values import Defs
 from dlkit._spec.sections.base import APPLICATION_KEYS
 
@@ -34,16 +34,6 @@ def arguments(function: object, defs: Defs) -> dict[str, dict]:
     """An application's own keyword arguments as schema properties, typed where the docstring
     or the default says, described by the docstring's ``Args:`` entry."""
     docs = parse_args(inspect.getdoc(function) or "")
-    found = {}
-    for parameter in inspect.signature(function).parameters.values():
-        if parameter.name in DECIDED or parameter.name in APPLICATION_KEYS:
-            continue
-        doc, default = docs.get(parameter.name, ""), parameter.default
-        fragments = value_types(doc, default)
-        schema = dict(defs.typed(fragments)) if fragments else {}
-        if doc:
-            schema["description"] = brief(doc)
-        if json_value(default) is not EMPTY:
-            schema["default"] = json_value(default)
-        found[parameter.name] = schema
-    return found
+    return {p.name: argument(docs.get(p.name, ""), p.default, defs)
+            for p in inspect.signature(function).parameters.values()
+            if p.name not in DECIDED and p.name not in APPLICATION_KEYS}

@@ -63,16 +63,21 @@ def properties(cls: type, names: Iterable[str], defs: Defs,
     result = {}
     for name in names:
         default = found[name].default if name in found else EMPTY
-        schema = special(name, default)
-        if schema is None:
-            fragments = value_types(docs.get(name, ""), default)
-            schema = dict(defs.typed(fragments)) if fragments else {}
-        if docs.get(name):
-            schema["description"] = brief(docs[name])
-        if json_value(default) is not EMPTY:
-            schema["default"] = json_value(default)
-        result[name] = schema
+        result[name] = argument(docs.get(name, ""), default, defs, special(name, default))
     return result
+
+
+def argument(doc: str, default: Any, defs: Defs, schema: dict | None = None) -> dict:
+    """One argument's property: `schema` (a component's), or its type as `doc` or `default`
+    says, described by `doc`, with its default."""
+    if schema is None:
+        fragments = value_types(doc, default)
+        schema = dict(defs.typed(fragments)) if fragments else {}
+    if doc:
+        schema["description"] = brief(doc)
+    if json_value(default) is not EMPTY:
+        schema["default"] = json_value(default)
+    return schema
 
 
 def value_types(doc: str, default: Any) -> list[dict] | None:
