@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import keras
 
+from dlkit._model.layers import every_layer
+
 MIXED = ("mixed_bfloat16", "mixed_float16")
 
 
 def is_mixed(model: keras.Model) -> bool:
     """Whether any layer of ``model`` (nested models included) computes in a mixed policy."""
-    return any(_policy(layer) in MIXED for layer in all_layers(model))
+    return any(_policy(layer) in MIXED for layer in every_layer(model.layers))
 
 
 def float32_twin(model: keras.Model) -> keras.Model:
@@ -46,13 +48,3 @@ def float32_twin(model: keras.Model) -> keras.Model:
 
 def _policy(layer: keras.layers.Layer) -> str:
     return str(getattr(getattr(layer, "dtype_policy", None), "name", ""))
-
-
-def all_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """Every layer of `model`, those of nested models too, outer before inner."""
-    found = []
-    for layer in model.layers:
-        found.append(layer)
-        if isinstance(layer, keras.Model):
-            found.extend(all_layers(layer))
-    return found

@@ -30,8 +30,8 @@ from typing import Any
 
 import keras
 
-from dlkit._analysis.float32 import all_layers
 from dlkit._deploy.trained import takes_dict
+from dlkit._model.layers import every_layer
 from dlkit._model.saving import load_model
 
 POLICY_CLASS = "DTypePolicy"
@@ -40,7 +40,7 @@ CONFIG_FILE = "config.json"  # the model's config inside a .keras archive
 
 def float32_twin(model: keras.Model) -> keras.Model:
     """`model` itself when every layer computes in float32, else a float32 copy of it."""
-    if all(layer.dtype_policy.compute_dtype == "float32" for layer in all_layers(model)):
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in every_layer(model.layers)):
         return model
     with tempfile.TemporaryDirectory(prefix="dlkit-float32-") as folder:
         saved, twin_file = Path(folder) / "model.keras", Path(folder) / "float32.keras"
@@ -74,7 +74,7 @@ def inference_only(model: keras.Model, names: list[str]) -> keras.Model:
 
 def compute_dtype(model: keras.Model) -> str:
     """The policy the model's layers compute in: ``float32``, or the mixed one they use."""
-    names = {layer.dtype_policy.name for layer in all_layers(model)} - {"float32"}
+    names = {layer.dtype_policy.name for layer in every_layer(model.layers)} - {"float32"}
     return names.pop() if len(names) == 1 else ("float32" if not names else "mixed")
 
 

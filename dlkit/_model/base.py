@@ -21,6 +21,7 @@ from typing import Any
 import keras
 
 from dlkit._core.errors import Problem, SpecError, first_line
+from dlkit._model.layers import every_layer
 from dlkit._model.networks import graph_model
 from dlkit._model.saving import load_model
 from dlkit._plan.base import BasePlan
@@ -144,8 +145,5 @@ def _set_everywhere(layer: keras.layers.Layer, value: bool) -> None:
 
 def batch_normalizations(model: keras.Model) -> Iterator[keras.layers.Layer]:
     """Every BatchNormalization layer of `model`, in the models inside it too."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from batch_normalizations(layer)
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            yield layer
+    return (layer for layer in every_layer(model.layers)
+            if isinstance(layer, keras.layers.BatchNormalization))

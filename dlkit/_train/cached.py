@@ -24,7 +24,7 @@ phase where anything in front of the head trains (the fine-tuning phase).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ import tensorflow as tf
 from dlkit._compat.callbacks import initial_epoch_of, set_initial_epoch
 from dlkit._model.base import base_of
 from dlkit._model.build import compile_plan
+from dlkit._model.layers import every_layer
 from dlkit._plan.plan import Plan
 from dlkit._train import rundir
 
@@ -94,19 +95,12 @@ def refusal(plan: Plan, front: list, fit_args: dict,
     if not isinstance(fit_args.get("x"), np.ndarray) or not (
             validation is None or all(isinstance(a, np.ndarray) for a in validation)):
         return "the data is not arrays in memory"
-    for layer in _every_layer(front):
+    for layer in every_layer(front):
         if any(isinstance(value, keras.random.SeedGenerator) for value in vars(layer).values()):
             return f"the base's layer {layer.name} is random"
         if getattr(layer, "activity_regularizer", None) is not None:
             return f"the base's layer {layer.name} has an activity regularizer"
     return None
-
-
-def _every_layer(layers: list) -> Iterator[keras.layers.Layer]:
-    for layer in layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _every_layer(layer.layers)
 
 
 def head_on_features(model: keras.Model, plan: Plan, head: list,
